@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vb2x-core.h - buffer queue state machine of the vivid-expbuf videobuf2
+ *
+ * The names carry a "vb2x_" prefix so that this framework, which is linked
+ * into vivid-expbuf.ko and exports nothing, never clashes with the stock
+ * videobuf2 modules loaded in the same kernel, nor with their headers.
+ * This file knows nothing of V4L2 structures; vb2x-v4l2.h translates.
+ */
+#ifndef _MEDIA_VB2X_CORE_H
+#define _MEDIA_VB2X_CORE_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#define VB2X_MAX_BUFFERS	32
+#define VB2X_MAX_PLANES		8
+
+struct device;
+struct vb2x_buffer;
+struct vb2x_mem_ops;
+struct vb2x_queue;
+
+/**
+ * enum vb2x_memory - kind of memory behind a queue's buffers
+ * @VB2X_MEMORY_UNSET: no buffers allocated
+ * @VB2X_MEMORY_MMAP: allocated by the queue's memory ops, mapped with mmap()
+ * @VB2X_MEMORY_USERPTR: user memory, pinned while the buffer is queued
+ * @VB2X_MEMORY_DMABUF: memory imported from a dma-buf
+ *
+ * The values equal the V4L2_MEMORY_* values of the uAPI.
+ */
+enum vb2x_memory {
+	VB2X_MEMORY_UNSET	= 0,
+	VB2X_MEMORY_MMAP	= 1,
+	VB2X_MEMORY_USERPTR	= 2,
+	VB2X_MEMORY_DMABUF	= 4,
+};
+
+/**
+ * enum vb2x_io_modes - memory kinds a queue accepts (bit mask)
+ * @VB2X_MMAP: MMAP buffers
+ * @VB2X_USERPTR: USERPTR buffers
+ * @VB2X_DMABUF: imported dma-bufs
+ */
+enum vb2x_io_modes {
+	VB2X_MMAP	= BIT(0),
+	VB2X_USERPTR	= BIT(1),
+	VB2X_DMABUF	= BIT(2),
+};
+
+/**
+ * enum vb2x_buffer_state - where a buffer is in its life cycle
+ * @VB2X_BUF_STATE_DEQUEUED: owned by userspace
+ * @VB2X_BUF_STATE_PREPARING: being prepared (memory pinned or attached)
+ * @VB2X_BUF_STATE_PREPARED: prepared, still owned by userspace
+ * @VB2X_BUF_STATE_QUEUED: queued in vb2x, not yet handed to the driver
+ * @VB2X_BUF_STATE_ACTIVE: owned by the driver
+ * @VB2X_BUF_STATE_DONE: returned by the driver, waiting for DQBUF
+ * @VB2X_BUF_STATE_ERROR: returned by the driver with an error, waiting
+ *	for DQBUF (dequeued with the error flag set)
+ *
+ * Drivers pass only %VB2X_BUF_STATE_DONE or %VB2X_BUF_STATE_ERROR to
+ * vb2x_buffer_done(), or %VB2X_BUF_STATE_QUEUED when returning buffers from
+ * a failed &vb2x_ops.start_streaming.
+ */
+enum vb2x_buffer_state {
+	VB2X_BUF_STATE_DEQUEUED,
+	VB2X_BUF_STATE_PREPARING,
+	VB2X_BUF_STATE_PREPARED,
+	VB2X_BUF_STATE_QUEUED,
+	VB2X_BUF_STATE_ACTIVE,
+	VB2X_BUF_STATE_DONE,
+	VB2X_BUF_STATE_ERROR,
+};
+
+/**
+ * struct vb2x_plane - one memory plane of a buffer
+ * @mem_priv: the memory ops' handle of this plane's memory; the buffer
+ *	holds one reference to it, dropped through &vb2x_mem_ops when the
+ *	buffer is freed or its memory replaced
+ * @bytesused: bytes of payload in the plane
+ * @length: size of the plane's memory in bytes
+ * @min_length: size the driver asked for in &vb2x_ops.queue_setup
+ * @m: memory-kind specific cookie
+ * @m.offset: MMAP: the offset userspace passes to mmap()
+ * @m.userptr: USERPTR: the user address
+ * @m.fd: DMABUF: the file descriptor userspace queued
+ * @data_offset: offset of the payload from the start of the plane
+ */
+struct vb2x_plane {
+	void			*mem_priv;
+	unsigned int		bytesused;
+	unsigned int		length;
+	unsigned int		min_length;
+	union {
+		unsigned int	offset;
+		unsigned long	userptr;
+		int		fd;
+	} m;
+	unsigned int		data_offset;
+};
+
+/**
+ * struct vb2x_buffer - one buffer of a queue
+ * @vb2x_queue: the queue this buffer belongs to
+ * @index: position in the queue's buffer array
+ * @type: V4L2 buffer type (same as the queue's)
+ * @memory: &enum vb2x_memory of its planes
+ * @num_planes: planes in use
+ * @timestamp: capture or output time in ns (CLOCK_MONOTONIC), set by the
+ *	driver before vb2x_buffer_done() for capture queues
+ * @state: &enum vb2x_buffer_state; changed under &vb2x_queue.done_lock
+ *	once the buffer has been handed to the driver
+ * @planes: the memory planes
+ * @queued_entry: link in &vb2x_queue.queued_list, from QBUF to DQBUF
+ * @done_entry: link in &vb2x_queue.done_list, protected by
+ *	&vb2x_queue.done_lock
+ *
+ * Drivers embed &struct vb2x_v4l2_buffer (which embeds this) as the first
+ * member of their own buffer struct and set &vb2x_queue.buf_struct_size.
+ */
+struct vb2x_buffer {
+	struct vb2x_queue	*vb2x_queue;
+	unsigned int		index;
+	unsigned int		type;
+	unsigned int		memory;
+	unsigned int		num_planes;
+	u64			timestamp;
+	enum vb2x_buffer_state	state;
+	struct vb2x_plane	planes[VB2X_MAX_PLANES];
+	struct list_head	queued_entry;
+	struct list_head	done_entry;
+};
+
+/**
+ * struct vb2x_ops - driver callbacks
+ * @queue_setup: called from REQBUFS and CREATE_BUFS. With *@num_planes
+ *	zero (REQBUFS) the driver fills @num_planes and @sizes for its
+ *	current format and may adjust *@num_buffers; with *@num_planes
+ *	non-zero (CREATE_BUFS) it checks the given plane count and sizes
+ *	against its format and returns -EINVAL if they are too small.
+ *	Called with &vb2x_queue.lock held.
+ * @buf_prepare: optional; check the buffer (plane sizes) before it is
+ *	queued or prepared, return -EINVAL to refuse it.
+ * @buf_queue: required; hand a buffer to the driver. Called with
+ *	&vb2x_queue.lock held, only while streaming has started.
+ * @start_streaming: required; start the device with @count buffers
+ *	already given through @buf_queue. On failure the driver returns
+ *	every buffer it holds with %VB2X_BUF_STATE_QUEUED.
+ * @stop_streaming: required; stop the device and return every buffer it
+ *	holds with vb2x_buffer_done(%VB2X_BUF_STATE_ERROR) before returning.
+ */
+struct vb2x_ops {
+	int (*queue_setup)(struct vb2x_queue *q, unsigned int *num_buffers,
+			   unsigned int *num_planes, unsigned int sizes[]);
+	int (*buf_prepare)(struct vb2x_buffer *vb);
+	void (*buf_queue)(struct vb2x_buffer *vb);
+	int (*start_streaming)(struct vb2x_queue *q, unsigned int count);
+	void (*stop_streaming)(struct vb2x_queue *q);
+};
+
+/**
+ * struct vb2x_queue - a buffer queue
+ *
+ * Set by the driver before vb2x_queue_init():
+ * @type: V4L2 buffer type (enum v4l2_buf_type value)
+ * @io_modes: &enum vb2x_io_modes accepted
+ * @dev: device used by the memory ops for allocation and DMA mapping
+ * @ops: driver callbacks
+ * @mem_ops: allocator, e.g. &vb2x_vmalloc_memops
+ * @drv_priv: driver data, returned by vb2x_get_drv_priv()
+ * @buf_struct_size: size of the driver's buffer struct
+ * @timestamp_flags: V4L2_BUF_FLAG_TIMESTAMP_* and _TSTAMP_SRC_* flags
+ * @min_queued_buffers: buffers that must be queued before
+ *	&vb2x_ops.start_streaming is called
+ * @lock: the driver's mutex serializing every ioctl, mmap, poll setup and
+ *	release on this queue; set it as &video_device.lock too. vb2x drops
+ *	it while a blocking DQBUF sleeps.
+ *
+ * Internal, owned by vb2x:
+ * @owner: opaque cookie of the file handle that allocated the buffers;
+ *	NULL when no handle owns the queue. Protected by @lock.
+ * @memory: &enum vb2x_memory of the allocated buffers. Protected by @lock.
+ * @bufs: the buffers. Protected by @lock.
+ * @num_buffers: number of allocated buffers. Protected by @lock.
+ * @queued_list: buffers between QBUF and DQBUF. Protected by @lock.
+ * @queued_count: entries in @queued_list. Protected by @lock.
+ * @owned_by_drv_count: buffers held by the driver (ACTIVE).
+ * @done_list: buffers returned by the driver, waiting for DQBUF.
+ *	Protected by @done_lock.
+ * @done_lock: spinlock protecting @done_list and buffer state changes
+ *	made by vb2x_buffer_done(), which drivers call from any context.
+ * @done_wq: woken when a buffer reaches @done_list or streaming stops.
+ * @streaming: STREAMON succeeded and no STREAMOFF since. Protected by @lock.
+ * @start_streaming_called: &vb2x_ops.start_streaming succeeded.
+ * @error: a fatal error; DQBUF and QBUF return -EIO until STREAMOFF.
+ * @last_buffer_dequeued: a buffer flagged LAST was dequeued.
+ * @is_multiplanar: @type is a multi-planar type.
+ * @is_output: @type is an output type.
+ * @buf_ops_priv: reserved for the V4L2 glue.
+ */
+struct vb2x_queue {
+	unsigned int			type;
+	unsigned int			io_modes;
+	struct device			*dev;
+	const struct vb2x_ops		*ops;
+	const struct vb2x_mem_ops	*mem_ops;
+	void				*drv_priv;
+	unsigned int			buf_struct_size;
+	u32				timestamp_flags;
+	unsigned int			min_queued_buffers;
+	struct mutex			*lock;
+
+	void				*owner;
+	unsigned int			memory;
+	struct vb2x_buffer		*bufs[VB2X_MAX_BUFFERS];
+	unsigned int			num_buffers;
+	struct list_head		queued_list;
+	unsigned int			queued_count;
+	atomic_t			owned_by_drv_count;
+	struct list_head		done_list;
+	spinlock_t			done_lock;
+	wait_queue_head_t		done_wq;
+	unsigned int			streaming:1;
+	unsigned int			start_streaming_called:1;
+	unsigned int			error:1;
+	unsigned int			last_buffer_dequeued:1;
+	unsigned int			is_multiplanar:1;
+	unsigned int			is_output:1;
+	void				*buf_ops_priv;
+};
+
+/**
+ * vb2x_queue_init() - check and initialize a queue set up by the driver
+ * @q: the queue, with the driver's fields filled in
+ *
+ * Return: 0, or -EINVAL if a required field or callback is missing.
+ */
+int vb2x_queue_init(struct vb2x_queue *q);
+
+/**
+ * vb2x_buffer_done() - the driver returns a buffer to vb2x
+ * @vb: a buffer the driver got through &vb2x_ops.buf_queue
+ * @state: %VB2X_BUF_STATE_DONE, %VB2X_BUF_STATE_ERROR, or
+ *	%VB2X_BUF_STATE_QUEUED from a failed &vb2x_ops.start_streaming
+ *
+ * May be called from any context, without &vb2x_queue.lock.
+ */
+void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state);
+
+/**
+ * vb2x_plane_vaddr() - kernel address of a plane's memory
+ * @vb: the buffer
+ * @plane: plane index
+ *
+ * Return: the address, or NULL if the plane has no kernel mapping.
+ */
+void *vb2x_plane_vaddr(struct vb2x_buffer *vb, unsigned int plane);
+
+/**
+ * vb2x_plane_size() - size of a plane's memory
+ * @vb: the buffer
+ * @plane: plane index
+ *
+ * Return: the size in bytes, 0 for an invalid plane.
+ */
+unsigned long vb2x_plane_size(struct vb2x_buffer *vb, unsigned int plane);
+
+/**
+ * vb2x_set_plane_payload() - set the bytes of payload in a plane
+ * @vb: the buffer
+ * @plane: plane index
+ * @size: payload in bytes, at most vb2x_plane_size()
+ */
+void vb2x_set_plane_payload(struct vb2x_buffer *vb, unsigned int plane,
+			    unsigned long size);
+
+/**
+ * vb2x_get_plane_payload() - bytes of payload in a plane
+ * @vb: the buffer
+ * @plane: plane index
+ *
+ * Return: the payload in bytes.
+ */
+unsigned long vb2x_get_plane_payload(struct vb2x_buffer *vb,
+				     unsigned int plane);
+
+/**
+ * vb2x_get_drv_priv() - the driver data of a queue
+ * @q: the queue
+ *
+ * Return: &vb2x_queue.drv_priv.
+ */
+static inline void *vb2x_get_drv_priv(struct vb2x_queue *q)
+{
+	return q->drv_priv;
+}
+
+/**
+ * vb2x_is_streaming() - whether STREAMON succeeded on the queue
+ * @q: the queue
+ *
+ * Return: true while streaming.
+ */
+static inline bool vb2x_is_streaming(struct vb2x_queue *q)
+{
+	return q->streaming;
+}
+
+/**
+ * vb2x_is_busy() - whether the queue has buffers allocated
+ * @q: the queue
+ *
+ * Drivers refuse format changes with -EBUSY while this is true.
+ *
+ * Return: true if buffers are allocated.
+ */
+static inline bool vb2x_is_busy(struct vb2x_queue *q)
+{
+	return q->num_buffers > 0;
+}
+
+#endif /* _MEDIA_VB2X_CORE_H */

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vb2x-vmalloc.h - vmalloc memory ops of the vivid-expbuf videobuf2
+ */
+#ifndef _MEDIA_VB2X_VMALLOC_H
+#define _MEDIA_VB2X_VMALLOC_H
+
+#include <media/vb2x-memops.h>
+
+extern const struct vb2x_mem_ops vb2x_vmalloc_memops;
+
+#endif /* _MEDIA_VB2X_VMALLOC_H */
