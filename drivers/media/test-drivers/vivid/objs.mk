@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: GPL-2.0
-vivid-objs := vivid-stub.o
+vivid-objs := vivid-core.o vivid-ctrls.o vivid-fmt.o vivid-kthread-cap.o \
+	      vivid-pattern.o vivid-vid-cap.o

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters, instances and their life cycle
+ *
+ * Each instance is a platform device "vivid-expbuf" whose id is the
+ * instance number; probing it creates the V4L2 device, the controls and
+ * the video nodes asked for in node_types. The instance's memory is freed
+ * by the V4L2 device's release, once the platform device is gone and the
+ * last file handle of its nodes is closed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+
+#include "vivid-core.h"
+
+static unsigned int n_devs = 1;
+module_param(n_devs, uint, 0444);
+MODULE_PARM_DESC(n_devs, " number of instances to create (1-8), default 1");
+
+static unsigned int node_types[VIVID_MAX_DEVS] = {
+	[0 ... VIVID_MAX_DEVS - 1] = VIVID_NODE_VID_CAP
+};
+module_param_array(node_types, uint, NULL, 0444);
+MODULE_PARM_DESC(node_types,
+		 " nodes of each instance, default 0x1: bit 0 = video capture; other bits are ignored");
+
+static unsigned int multiplanar[VIVID_MAX_DEVS] = {
+	[0 ... VIVID_MAX_DEVS - 1] = 1
+};
+module_param_array(multiplanar, uint, NULL, 0444);
+MODULE_PARM_DESC(multiplanar,
+		 " API of each instance, default 1: 1 = single-planar, 2 = multi-planar");
+
+static struct platform_device *vivid_pdevs[VIVID_MAX_DEVS];
+
+static void vivid_dev_release(struct v4l2_device *v4l2_dev)
+{
+	struct vivid_dev *dev = container_of(v4l2_dev, struct vivid_dev,
+					     v4l2_dev);
+
+	vivid_cap_free(dev);
+	v4l2_ctrl_handler_free(&dev->ctrl_handler);
+	put_device(dev->pdev_dev);
+	kfree(dev);
+}
+
+static int vivid_probe(struct platform_device *pdev)
+{
+	unsigned int inst = pdev->id;
+	struct vivid_dev *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->inst = inst;
+	dev->pdev_dev = get_device(&pdev->dev);
+	snprintf(dev->v4l2_dev.name, sizeof(dev->v4l2_dev.name), "%s-%u",
+		 VIVID_DRV_NAME, inst);
+	dev->v4l2_dev.release = vivid_dev_release;
+	platform_set_drvdata(pdev, dev);
+
+	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
+	if (ret) {
+		put_device(dev->pdev_dev);
+		kfree(dev);
+		return ret;
+	}
+
+	ret = vivid_ctrls_init(dev);
+	if (ret)
+		goto put_dev;
+	if (node_types[inst] & VIVID_NODE_VID_CAP) {
+		ret = vivid_cap_create(dev, multiplanar[inst] == 2);
+		if (ret)
+			goto put_dev;
+	}
+	return 0;
+
+put_dev:
+	v4l2_device_unregister(&dev->v4l2_dev);
+	v4l2_device_put(&dev->v4l2_dev);
+	return ret;
+}
+
+/* .remove_new is void on 6.1 and an alias of the void .remove on 6.12 */
+static void vivid_remove(struct platform_device *pdev)
+{
+	struct vivid_dev *dev = platform_get_drvdata(pdev);
+
+	vivid_cap_unregister(dev);
+	v4l2_device_unregister(&dev->v4l2_dev);
+	v4l2_device_put(&dev->v4l2_dev);
+}
+
+static struct platform_driver vivid_pdrv = {
+	.probe		= vivid_probe,
+	.remove_new	= vivid_remove,
+	.driver		= {
+		.name	= VIVID_DRV_NAME,
+	},
+};
+
+static void vivid_unregister_pdevs(unsigned int count)
+{
+	while (count--) {
+		platform_device_unregister(vivid_pdevs[count]);
+		vivid_pdevs[count] = NULL;
+	}
+}
+
+static int __init vivid_init(void)
+{
+	struct platform_device *pdev;
+	unsigned int i;
+	int ret;
+
+	if (!n_devs || n_devs > VIVID_MAX_DEVS) {
+		pr_err("n_devs must be 1 to %u, not %u\n", VIVID_MAX_DEVS,
+		       n_devs);
+		return -EINVAL;
+	}
+
+	ret = platform_driver_register(&vivid_pdrv);
+	if (ret)
+		return ret;
+	for (i = 0; i < n_devs; i++) {
+		pdev = platform_device_register_simple(VIVID_DRV_NAME, i,
+						       NULL, 0);
+		if (IS_ERR(pdev)) {
+			ret = PTR_ERR(pdev);
+			vivid_unregister_pdevs(i);
+			platform_driver_unregister(&vivid_pdrv);
+			return ret;
+		}
+		vivid_pdevs[i] = pdev;
+	}
+	return 0;
+}
+
+static void __exit vivid_exit(void)
+{
+	vivid_unregister_pdevs(n_devs);
+	platform_driver_unregister(&vivid_pdrv);
+}
+
+module_init(vivid_init);
+module_exit(vivid_exit);
+
+MODULE_DESCRIPTION("vivid-expbuf: virtual video capture driver on the vb2x videobuf2");
+MODULE_AUTHOR("vivid-expbuf developers");
+MODULE_LICENSE("GPL");

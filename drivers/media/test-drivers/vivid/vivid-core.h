@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared definitions of the vivid-expbuf virtual driver
+ *
+ * One instance (&struct vivid_dev) per platform device; each instance has
+ * at most one video capture node (&struct vivid_cap) fed by a kernel
+ * thread that draws the test pattern described in
+ * Documentation/userspace-api/media/vivid-expbuf.rst.
+ */
+#ifndef _VIVID_CORE_H
+#define _VIVID_CORE_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-dev.h>
+#include <media/v4l2-device.h>
+#include <media/vb2x-v4l2.h>
+
+#define VIVID_DRV_NAME		"vivid-expbuf"
+#define VIVID_MAX_DEVS		8
+
+#define VIVID_MIN_WIDTH		16
+#define VIVID_MAX_WIDTH		3840
+#define VIVID_MIN_HEIGHT	16
+#define VIVID_MAX_HEIGHT	2160
+#define VIVID_SIZE_STEP		2
+#define VIVID_DEF_WIDTH		640
+#define VIVID_DEF_HEIGHT	480
+
+/* node_types module parameter bits */
+#define VIVID_NODE_VID_CAP	BIT(0)
+
+/* values of the V4L2_CID_TEST_PATTERN menu */
+#define VIVID_PATTERN_BARS	0
+#define VIVID_PATTERN_BLACK	1
+
+/**
+ * struct vivid_fmt - a pixel format the capture node offers
+ * @fourcc: V4L2_PIX_FMT_* code
+ * @bpp: bytes per pixel of the first (or only) plane's lines
+ * @is_yuv: YCbCr format (limited quantization) rather than RGB (full)
+ * @has_chroma: NV12-style: a Cb,Cr plane of half height follows the Y
+ *	plane, with lines as long as the Y plane's
+ * @mem_planes: memory planes (buffers) of the format: 2 for NV12M, else 1
+ * @mplane_only: offered on multi-planar nodes only
+ */
+struct vivid_fmt {
+	u32	fourcc;
+	u8	bpp;
+	bool	is_yuv;
+	bool	has_chroma;
+	u8	mem_planes;
+	bool	mplane_only;
+};
+
+/**
+ * struct vivid_frame_geom - the geometry of a format at a size
+ * @fmt: the pixel format
+ * @width: width in pixels, even
+ * @height: height in lines, even
+ * @bytesperline: bytes per line of every plane (Y and CbCr alike)
+ * @plane_size: bytes of each memory plane (@fmt->mem_planes entries used);
+ *	for single-buffer NV12, entry 0 covers both the Y and CbCr planes
+ */
+struct vivid_frame_geom {
+	const struct vivid_fmt	*fmt;
+	u32			width;
+	u32			height;
+	u32			bytesperline;
+	u32			plane_size[2];
+};
+
+/**
+ * struct vivid_pattern - line templates used to draw frames of one geometry
+ * @geom: the geometry the templates were built for
+ * @rgb: scratch line of @geom.width R,G,B triplets
+ * @bars: bar-area line: [0] Y or packed pixels, [1] CbCr (NV12 only)
+ * @band: counter-band line, same layout as @bars
+ * @bars_hflip: HFLIP setting @bars was drawn with
+ * @bars_pattern: TEST_PATTERN setting @bars was drawn with
+ * @bars_valid: @bars matches @bars_hflip and @bars_pattern
+ * @band_seq: sequence number @band was drawn for
+ * @band_valid: @band matches @band_seq
+ *
+ * Owned by the capture thread while streaming; built before the thread
+ * starts and freed after it stopped, so it needs no lock.
+ */
+struct vivid_pattern {
+	struct vivid_frame_geom	geom;
+	u8			*rgb;
+	u8			*bars[2];
+	u8			*band[2];
+	bool			bars_hflip;
+	u32			bars_pattern;
+	bool			bars_valid;
+	u32			band_seq;
+	bool			band_valid;
+};
+
+/**
+ * struct vivid_buffer - a capture buffer
+ * @vb: the vb2x buffer; must stay first (&vb2x_queue.buf_struct_size)
+ * @list: link in &vivid_cap.active, protected by &vivid_cap.slock
+ */
+struct vivid_buffer {
+	struct vb2x_v4l2_buffer	vb;
+	struct list_head	list;
+};
+
+struct vivid_dev;
+
+/**
+ * struct vivid_cap - a video capture node
+ * @dev: the instance this node belongs to
+ * @vdev: the video device; its lock is @lock, its queue pointer stays NULL
+ * @queue: the vb2x buffer queue
+ * @lock: serializes every ioctl, mmap and release on the node, and the
+ *	vb2x queue (&video_device.lock and &vb2x_queue.lock point to it).
+ *	Protects @geom, @interval and @multiplanar readers against changes.
+ * @multiplanar: the node uses the multi-planar API
+ * @geom: current format; changed by S_FMT under @lock while not busy
+ * @interval: index into the frame interval table; changed by S_PARM under
+ *	@lock while not busy
+ * @slock: protects @active; taken by buf_queue and by the capture thread
+ * @active: buffers handed to the driver and not yet filled
+ * @thread: the capture thread while streaming, NULL otherwise; started and
+ *	stopped under @lock
+ * @start_ns: CLOCK_MONOTONIC time of STREAMON, set before @thread starts
+ * @pattern: templates of the frame generator; set up before @thread
+ *	starts and freed after it stopped
+ */
+struct vivid_cap {
+	struct vivid_dev	*dev;
+	struct video_device	vdev;
+	struct vb2x_queue	queue;
+	struct mutex		lock; /* see @lock above */
+	bool			multiplanar;
+	struct vivid_frame_geom	geom;
+	unsigned int		interval;
+	spinlock_t		slock; /* protects @active */
+	struct list_head	active;
+	struct task_struct	*thread;
+	u64			start_ns;
+	struct vivid_pattern	pattern;
+};
+
+/**
+ * struct vivid_dev - one instance of the driver
+ * @v4l2_dev: the V4L2 device; its reference count keeps this struct alive
+ *	while a video node or an open file handle uses it
+ * @pdev_dev: the platform device, referenced until the instance is freed
+ * @inst: instance number, the platform device id
+ * @ctrl_handler: the instance's controls (HFLIP, TEST_PATTERN)
+ * @hflip: current V4L2_CID_HFLIP value; written by the control handler
+ *	(under its lock), read locklessly by the capture thread
+ * @test_pattern: current V4L2_CID_TEST_PATTERN value; as @hflip
+ * @cap: the video capture node, NULL if node_types has no capture bit
+ */
+struct vivid_dev {
+	struct v4l2_device	v4l2_dev;
+	struct device		*pdev_dev;
+	unsigned int		inst;
+	struct v4l2_ctrl_handler ctrl_handler;
+	u32			hflip;
+	u32			test_pattern;
+	struct vivid_cap	*cap;
+};
+
+/* vivid-fmt.c */
+const struct vivid_fmt *vivid_find_fmt(u32 fourcc, bool multiplanar);
+const struct vivid_fmt *vivid_enum_fmt(unsigned int index, bool multiplanar);
+void vivid_fill_geom(struct vivid_frame_geom *geom,
+		     const struct vivid_fmt *fmt, u32 width, u32 height);
+bool vivid_valid_size(u32 width, u32 height);
+void vivid_try_fmt(struct v4l2_format *f, bool multiplanar,
+		   struct vivid_frame_geom *geom);
+void vivid_geom_to_fmt(const struct vivid_frame_geom *geom,
+		       struct v4l2_format *f, bool multiplanar);
+
+/* vivid-pattern.c */
+int vivid_pattern_init(struct vivid_pattern *pat,
+		       const struct vivid_frame_geom *geom);
+void vivid_pattern_free(struct vivid_pattern *pat);
+void vivid_pattern_fill(struct vivid_pattern *pat, u8 *plane0, u8 *plane1,
+			u32 sequence, bool hflip, u32 pattern);
+
+/* vivid-kthread-cap.c */
+int vivid_cap_thread_start(struct vivid_cap *cap);
+void vivid_cap_thread_stop(struct vivid_cap *cap);
+
+/* vivid-vid-cap.c */
+extern const struct v4l2_fract vivid_intervals[];
+extern const unsigned int vivid_num_intervals;
+
+int vivid_cap_create(struct vivid_dev *dev, bool multiplanar);
+void vivid_cap_unregister(struct vivid_dev *dev);
+void vivid_cap_free(struct vivid_dev *dev);
+
+/* vivid-ctrls.c */
+int vivid_ctrls_init(struct vivid_dev *dev);
+
+#endif /* _VIVID_CORE_H */
