@@ -55,6 +55,11 @@ static int vivid_probe(struct platform_device *pdev)
 	struct vivid_dev *dev;
 	int ret;
 
+	if (pdev->id < 0 || inst >= VIVID_MAX_DEVS) {
+		dev_dbg(&pdev->dev, "instance number %d out of range\n",
+			pdev->id);
+		return -EINVAL;
+	}
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
