@@ -182,14 +182,23 @@ struct vb2x_ops {
  *	it while a blocking DQBUF sleeps.
  *
  * Internal, owned by vb2x:
+ * @mmap_lock: taken by mmap() instead of @lock, because mmap() runs with
+ *	the mm's mmap_lock held while ioctls holding @lock may fault or pin
+ *	user pages (lock order: @lock, then the mm's mmap_lock, then
+ *	@mmap_lock). Taken inside @lock by whoever changes @owner, @memory,
+ *	@bufs or @num_buffers.
  * @owner: opaque cookie of the file handle that allocated the buffers;
- *	NULL when no handle owns the queue. Protected by @lock.
- * @memory: &enum vb2x_memory of the allocated buffers. Protected by @lock.
- * @bufs: the buffers. Protected by @lock.
- * @num_buffers: number of allocated buffers. Protected by @lock.
+ *	NULL when no handle owns the queue. Written with @lock and
+ *	@mmap_lock held, read with either.
+ * @memory: &enum vb2x_memory of the allocated buffers. Written with @lock
+ *	and @mmap_lock held, read with either.
+ * @bufs: the buffers. Written with @lock and @mmap_lock held, read with
+ *	either.
+ * @num_buffers: number of allocated buffers. Written with @lock and
+ *	@mmap_lock held, read with either.
  * @queued_list: buffers between QBUF and DQBUF. Protected by @lock.
  * @queued_count: entries in @queued_list. Protected by @lock.
- * @owned_by_drv_count: buffers held by the driver (ACTIVE).
+ * @owned_by_drv_count: buffers held by the driver (ACTIVE), atomic.
  * @done_list: buffers returned by the driver, waiting for DQBUF.
  *	Protected by @done_lock.
  * @done_lock: spinlock protecting @done_list and buffer state changes
@@ -213,8 +222,9 @@ struct vb2x_queue {
 	unsigned int			buf_struct_size;
 	u32				timestamp_flags;
 	unsigned int			min_queued_buffers;
-	struct mutex			*lock;
+	struct mutex			*lock;		/* serializes the queue */
 
+	struct mutex			mmap_lock;	/* mmap() vs. buffers */
 	void				*owner;
 	unsigned int			memory;
 	struct vb2x_buffer		*bufs[VB2X_MAX_BUFFERS];
@@ -223,7 +233,7 @@ struct vb2x_queue {
 	unsigned int			queued_count;
 	atomic_t			owned_by_drv_count;
 	struct list_head		done_list;
-	spinlock_t			done_lock;
+	spinlock_t			done_lock;	/* done_list, states */
 	wait_queue_head_t		done_wq;
 	unsigned int			streaming:1;
 	unsigned int			start_streaming_called:1;
@@ -237,6 +247,9 @@ struct vb2x_queue {
 /**
  * vb2x_queue_init() - check and initialize a queue set up by the driver
  * @q: the queue, with the driver's fields filled in
+ *
+ * Implemented in vb2x-v4l2.c, which checks the V4L2 buffer type and
+ * timestamp flags before initializing the core state.
  *
  * Return: 0, or -EINVAL if a required field or callback is missing.
  */

@@ -2,19 +2,71 @@
 /*
  * vb2x-memops.h - the interface between the vivid-expbuf videobuf2 and
  * its allocators
+ *
+ * Who holds which reference to the memory of a plane:
+ *
+ * - MMAP: &vb2x_mem_ops.alloc returns a handle holding one reference, owned
+ *   by the plane (&vb2x_plane.mem_priv) and dropped with &vb2x_mem_ops.put
+ *   when the buffers are freed (REQBUFS(0), a REQBUFS with another count or
+ *   memory, or the owner's close). Every VMA created by &vb2x_mem_ops.mmap
+ *   holds one more reference for its whole life, including the copies made
+ *   when a VMA is split or duplicated by fork(). The memory is freed at the
+ *   last put, so buffers freed while still mapped live on as "orphans" until
+ *   their last mapping goes away. An allocator that later exports planes as
+ *   dma-bufs gives each dma-buf one more reference, and a &struct dma_resv
+ *   per plane belongs to this refcounted handle, so it outlives the queue
+ *   just like the memory does.
+ * - USERPTR: &vb2x_mem_ops.get_userptr pins the user pages and returns a
+ *   handle owned by the plane; &vb2x_mem_ops.put_userptr unpins them. The
+ *   pin is kept while the buffer is requeued with the same address and
+ *   length, and dropped when the address changes or the buffers are freed.
+ *
+ * Imported dma-bufs (attach, map, unmap, detach) and dma-buf export
+ * (get_dmabuf) are to be added as further optional members; the core calls
+ * only the members its memory kind needs.
  */
 #ifndef _MEDIA_VB2X_MEMOPS_H
 #define _MEDIA_VB2X_MEMOPS_H
 
+#include <linux/dma-direction.h>
 #include <media/vb2x-core.h>
 
 struct vm_area_struct;
 
 /**
  * struct vb2x_mem_ops - an allocator
+ * @alloc: MMAP: allocate @size bytes (rounded up to whole pages) of zeroed
+ *	memory for @dev, to be filled in direction @dir. Return a handle
+ *	holding one reference, or an ERR_PTR().
+ * @put: MMAP: drop the reference taken by @alloc; the memory is freed when
+ *	no mapping holds a reference any more.
+ * @get_userptr: USERPTR: pin @size bytes of user memory at @vaddr (need
+ *	not be page aligned) for @dev and map them into the kernel; @dir is
+ *	%DMA_FROM_DEVICE when the device writes (capture). Return a handle or
+ *	an ERR_PTR() (-EFAULT and the like from pinning).
+ * @put_userptr: USERPTR: unmap and unpin, marking the pages dirty when the
+ *	device wrote to them.
+ * @vaddr: kernel address of the memory, or NULL if it has none.
+ * @num_users: references held on the memory: 1 while only the plane
+ *	holds it, more while it is mapped.
+ * @mmap: MMAP: map the memory into @vma, which starts at the plane start
+ *	and is no larger than the plane (checked by the caller); on success
+ *	the VMA holds its own reference.
  *
- * Defined by the vb2x helper that implements it.
+ * All callbacks are called in process context; @alloc, @put, @get_userptr
+ * and @put_userptr with &vb2x_queue.lock held, @mmap with the mm's
+ * mmap_lock and &vb2x_queue.mmap_lock held.
  */
-struct vb2x_mem_ops;
+struct vb2x_mem_ops {
+	void *(*alloc)(struct device *dev, unsigned long size,
+		       enum dma_data_direction dir);
+	void (*put)(void *buf_priv);
+	void *(*get_userptr)(struct device *dev, unsigned long vaddr,
+			     unsigned long size, enum dma_data_direction dir);
+	void (*put_userptr)(void *buf_priv);
+	void *(*vaddr)(void *buf_priv);
+	unsigned int (*num_users)(void *buf_priv);
+	int (*mmap)(void *buf_priv, struct vm_area_struct *vma);
+};
 
 #endif /* _MEDIA_VB2X_MEMOPS_H */

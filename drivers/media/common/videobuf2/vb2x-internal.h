@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vb2x-internal.h - the core calls the V4L2 glue of the vivid-expbuf
+ * videobuf2 makes; not for drivers
+ */
+#ifndef _VB2X_INTERNAL_H
+#define _VB2X_INTERNAL_H
+
+#include <linux/printk.h>
+#include <linux/poll.h>
+#include <media/vb2x-core.h>
+
+struct file;
+struct vm_area_struct;
+
+/**
+ * vb2x_dbg() - say why a request from userspace was refused
+ * @q: the queue the request was made on
+ * @fmt: printf format, ending in a newline
+ *
+ * Every user input error is logged through this, with pr_debug(), so that
+ * dynamic debug can enable it per call site
+ * (echo 'module vivid_expbuf +p' > /sys/kernel/debug/dynamic_debug/control).
+ */
+#define vb2x_dbg(q, fmt, ...) \
+	pr_debug("vb2x: queue %p: " fmt, q, ##__VA_ARGS__)
+
+/**
+ * struct vb2x_plane_info - what userspace passes for one plane
+ * @bytesused: payload of an output plane (0 means the whole plane)
+ * @length: USERPTR: size of the user memory
+ * @userptr: USERPTR: address of the user memory
+ * @data_offset: offset of an output plane's payload
+ */
+struct vb2x_plane_info {
+	unsigned int	bytesused;
+	unsigned int	length;
+	unsigned long	userptr;
+	unsigned int	data_offset;
+};
+
+void vb2x_core_queue_init(struct vb2x_queue *q);
+int vb2x_core_check_memory(struct vb2x_queue *q, unsigned int memory);
+int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
+		      unsigned int *count);
+int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
+			  unsigned int *count, unsigned int num_planes,
+			  const unsigned int sizes[]);
+int vb2x_core_prepare_buf(struct vb2x_queue *q, struct vb2x_buffer *vb,
+			  const struct vb2x_plane_info *info);
+int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
+		   const struct vb2x_plane_info *info);
+int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
+		    bool nonblocking);
+void vb2x_core_dqbuf_finish(struct vb2x_buffer *vb);
+int vb2x_core_streamon(struct vb2x_queue *q, unsigned int type);
+int vb2x_core_streamoff(struct vb2x_queue *q, unsigned int type);
+void vb2x_core_queue_release(struct vb2x_queue *q);
+bool vb2x_core_buffer_mapped(struct vb2x_buffer *vb);
+__poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
+			poll_table *wait);
+int vb2x_core_mmap(struct vb2x_queue *q, void *owner,
+		   struct vm_area_struct *vma);
+
+#endif /* _VB2X_INTERNAL_H */
