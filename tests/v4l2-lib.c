@@ -845,8 +845,8 @@ bool pattern_check(const struct vlib_fmt *f, const struct vlib_pattern *p,
 		unit_bytes(f, i, first, exp[i], eb, sizeof(eb));
 		unit_bytes(f, i, first, act, ab, sizeof(ab));
 		snprintf(msg, len,
-			 "plane %u: %zu bytes differ; first at offset %zu = %s pixel (%u,%u): expected [%s] got [%s] (seq %u hflip %d pattern %d)",
-			 i, bad, first, chroma ? "chroma of" : "", x, y, eb, ab,
+			 "plane %u: %zu bytes differ; first at offset %zu, %spixel (%u,%u): expected [%s] got [%s] (seq %u hflip %d pattern %d)",
+			 i, bad, first, chroma ? "chroma of " : "", x, y, eb, ab,
 			 p->sequence, p->hflip, p->test_pattern);
 	}
 out:
