@@ -1,0 +1,187 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh KVER GUEST-SCRIPT [EXTRA-QEMU-ARGS...]
+#
+# Boot /boot/vmlinuz-KVER under QEMU (TCG) with a small busybox initramfs
+# that mounts the host root read-only over 9p, chroots into it and runs
+# GUEST-SCRIPT there with RESULTS=/run/results KVER=KVER REPO=<repo path>.
+# /run/results is the host directory build/KVER/results (emptied first).
+# The guest's dmesg is saved to results/dmesg.txt, and results/vm-status
+# holds the guest script's exit status once the guest has finished.
+#
+# Environment: VM_TIMEOUT (seconds, default 1200), VM_QUIET=1 to keep the
+# serial console out of stdout (it always goes to build/KVER/console.log).
+#
+# Exit status: the guest script's, or 124 on timeout, or 125 when the guest
+# did not finish (could not boot, crashed, ...).
+
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+	echo "usage: $0 KVER GUEST-SCRIPT [EXTRA-QEMU-ARGS...]" >&2
+	exit 2
+fi
+
+kver=$1
+guest_script=$(realpath "$2")
+shift 2
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$repo/build/$kver
+results=$out/results
+initramfs=$out/initramfs.cpio.gz
+console=$out/console.log
+timeout_s=${VM_TIMEOUT:-1200}
+
+kernel=/boot/vmlinuz-$kver
+if [ ! -r "$kernel" ] || [ ! -d "/lib/modules/$kver" ]; then
+	echo "vm-run: cannot boot $kver: need $kernel and /lib/modules/$kver" >&2
+	exit 125
+fi
+if [ ! -r "$guest_script" ]; then
+	echo "vm-run: no guest script $guest_script" >&2
+	exit 2
+fi
+
+mkdir -p "$out"
+
+# Print the modules needed for MOD (dependencies first), skipping built-ins.
+mod_closure() {
+	local mod=$1 file dep
+	case " $seen " in *" $mod "*) return 0 ;; esac
+	seen="$seen $mod"
+	file=$(modinfo -k "$kver" -F filename "$mod" 2>/dev/null) || {
+		echo "vm-run: module $mod not found for $kver" >&2
+		return 1
+	}
+	case "$file" in
+	/*) ;;
+	*) return 0 ;;	# (builtin)
+	esac
+	for dep in $(modinfo -k "$kver" -F depends "$mod" | tr ',' ' '); do
+		mod_closure "$dep"
+	done
+	echo "$file"
+}
+
+write_init() {
+	cat <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /mnt/root
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules.list); do
+	insmod "/modules/$m" || echo "init: insmod $m failed"
+done
+opts=trans=virtio,version=9p2000.L,msize=262144
+if ! mount -t 9p -o $opts,ro root /mnt/root; then
+	echo "VMRUN: cannot mount the host root"
+	poweroff -f
+fi
+r=/mnt/root
+res=$r/run/results
+mount -t proc proc $r/proc
+mount -t sysfs sys $r/sys
+mount -t devtmpfs dev $r/dev
+mount -t tmpfs tmp $r/tmp
+mount -t tmpfs run $r/run
+mkdir -p $r/run/results $r/dev/pts $r/dev/shm
+mount -t devpts devpts $r/dev/pts
+mount -t tmpfs shm $r/dev/shm
+if ! mount -t 9p -o $opts results $res; then
+	echo "VMRUN: cannot mount the results share"
+	poweroff -f
+fi
+. $res/.vmrun.env
+echo "VMRUN: guest up, running $VMRUN_SCRIPT"
+echo started > $res/vm-started
+chroot $r /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+	RESULTS=/run/results KVER="$VMRUN_KVER" REPO="$VMRUN_REPO" \
+	/bin/bash "$VMRUN_SCRIPT"
+status=$?
+dmesg > $res/dmesg.txt
+echo $status > $res/vm-status
+sync
+echo "VMRUN: guest script exited with status $status"
+umount $res 2>/dev/null
+poweroff -f
+EOF
+}
+
+# The initramfs is rebuilt when this script is newer than it.
+if [ ! -s "$initramfs" ] || [ "$initramfs" -ot "$0" ]; then
+	echo "vm-run: building $initramfs"
+	tmp=$(mktemp -d "$out/initramfs.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	mkdir -p "$tmp/bin" "$tmp/modules"
+	cp /bin/busybox "$tmp/bin/busybox"
+	write_init > "$tmp/init"
+	chmod 755 "$tmp/init"
+	seen=
+	: > "$tmp/modules.list"
+	for f in $(mod_closure 9p; mod_closure 9pnet_virtio; mod_closure virtio_pci); do
+		name=$(basename "$f")
+		case "$name" in
+		*.ko.xz) name=${name%.xz}; xz -dc "$f" > "$tmp/modules/$name" ;;
+		*.ko.zst) name=${name%.zst}; zstd -qdc "$f" > "$tmp/modules/$name" ;;
+		*.ko) cp "$f" "$tmp/modules/$name" ;;
+		esac
+		grep -qx "$name" "$tmp/modules.list" || echo "$name" >> "$tmp/modules.list"
+	done
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$initramfs.new"
+	mv "$initramfs.new" "$initramfs"
+	rm -rf "$tmp"
+	trap - EXIT
+fi
+
+rm -rf "$results"
+mkdir -p "$results"
+# The guest mounts tmpfs over /tmp and /run: a script from there is copied.
+case "$guest_script" in
+/tmp/* | /run/*)
+	cp "$guest_script" "$results/.guest-script"
+	guest_script=/run/results/.guest-script
+	;;
+esac
+{
+	printf 'VMRUN_SCRIPT=%q\n' "$guest_script"
+	printf 'VMRUN_KVER=%q\n' "$kver"
+	printf 'VMRUN_REPO=%q\n' "$repo"
+} > "$results/.vmrun.env"
+
+echo "vm-run: booting $kver (timeout ${timeout_s}s, console: $console)"
+start=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" \
+	qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot -nic none \
+	-kernel "$kernel" -initrd "$initramfs" \
+	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests" \
+	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$results,mount_tag=results,security_model=none" \
+	"$@" < /dev/null 2>&1 | tr -d '\r\033' | if [ "${VM_QUIET:-0}" = 1 ]; then
+		cat > "$console"
+	else
+		tee "$console"
+	fi
+qemu_status=${PIPESTATUS[0]}
+set -e
+echo "vm-run: $kver guest ran for $(($(date +%s) - start)) s"
+
+if [ "$qemu_status" = 124 ] || [ "$qemu_status" = 137 ]; then
+	echo "vm-run: $kver: timed out after ${timeout_s}s (see $console)" >&2
+	exit 124
+fi
+if [ ! -e "$results/vm-started" ]; then
+	echo "vm-run: $kver: the guest could not boot (qemu status $qemu_status); end of $console:" >&2
+	tail -n 30 "$console" >&2
+	exit 125
+fi
+if [ ! -s "$results/vm-status" ]; then
+	echo "vm-run: $kver: the guest did not finish (qemu status $qemu_status); see $console" >&2
+	exit 125
+fi
+exit "$(cat "$results/vm-status")"
