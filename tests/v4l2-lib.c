@@ -886,7 +886,8 @@ static int sample_pixel(const struct vlib_fmt *f, void *const planes[],
 
 /*
  * Reads the 32-bit counter band of the last line of a frame. Returns 0, or
- * -1 if some cell is neither the white nor the black encoding.
+ * -1 if some cell is neither the white nor the black encoding. Cells that
+ * hold no pixel (width below 32) read as 0.
  */
 int pattern_decode_counter(const struct vlib_fmt *f, void *const planes[],
 			   uint32_t *seq)
@@ -912,6 +913,8 @@ int pattern_decode_counter(const struct vlib_fmt *f, void *const planes[],
 		uint8_t a[4], w[4], b[4];
 		int n;
 
+		if (x >= f->width || (x * 32) / f->width != c)
+			continue;
 		n = sample_pixel(f, planes, x, y, a);
 		sample_pixel(f, (void *const *)ew, x, y, w);
 		sample_pixel(f, (void *const *)eb, x, y, b);
