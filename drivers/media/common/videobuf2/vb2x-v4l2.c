@@ -692,15 +692,20 @@ __poll_t vb2x_fop_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t want = q->is_output ? EPOLLOUT | EPOLLWRNORM :
 				       EPOLLIN | EPOLLRDNORM;
 	__poll_t res = 0;
+	__poll_t buf_res;
 
 	poll_wait(file, &fh->fh.wait, wait);
 	if (v4l2_event_pending(&fh->fh))
 		res = EPOLLPRI;
-	if (!(req & want))
-		return res;
 
+	/*
+	 * Always wait on the done queue: epoll registers the wait queues only
+	 * once, and may add EPOLLIN with EPOLL_CTL_MOD later.
+	 */
 	mutex_lock(q->lock);
-	res |= vb2x_core_poll(q, file, wait);
+	buf_res = vb2x_core_poll(q, file, wait);
 	mutex_unlock(q->lock);
+	if (req & want)
+		res |= buf_res;
 	return res;
 }
