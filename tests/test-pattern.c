@@ -273,6 +273,82 @@ out:
 	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
 }
 
+/*
+ * Turns HFLIP on while streaming: frames filled before may still arrive, but
+ * once a flipped frame is seen every later frame must be flipped too.
+ */
+static void live_hflip(void)
+{
+	struct vlib_pattern plain = { 0 }, flip = { .hflip = 1 };
+	struct vlib_buf bufs[NBUFS];
+	struct vlib_frame fr;
+	struct vlib_fmt f;
+	char msg[512] = "", tmp[400];
+	bool ok = true, flipped = false;
+	int count, i, n;
+
+	memset(bufs, 0, sizeof(bufs));
+	vlib_set_ctrl(&dev, V4L2_CID_HFLIP, 0);
+	vlib_set_ctrl(&dev, V4L2_CID_TEST_PATTERN, 0);
+	if (vlib_set_fmt(&dev, V4L2_PIX_FMT_YUYV, 640, 480, &f)) {
+		snprintf(msg, sizeof(msg), "S_FMT: %s", strerror(errno));
+		ok = false;
+	}
+	count = ok ? vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, NBUFS, NULL) : -1;
+	if (count > NBUFS)
+		count = NBUFS;
+	for (i = 0; i < count && ok; i++)
+		ok = !vlib_mmap_buf(&dev, i, &bufs[i]) &&
+		     !vlib_qbuf_mmap(&dev, i);
+	ok = ok && count > 0 && !vlib_streamon(&dev);
+	if (!ok && !msg[0])
+		snprintf(msg, sizeof(msg), "setup: %s", strerror(errno));
+	for (n = 0; n < 12 && ok; n++) {
+		void *planes[VLIB_MAX_PLANES] = { NULL, NULL };
+
+		if (n == 2 && vlib_set_ctrl(&dev, V4L2_CID_HFLIP, 1)) {
+			snprintf(msg, sizeof(msg), "S_CTRL: %s",
+				 strerror(errno));
+			ok = false;
+			break;
+		}
+		if (vlib_dqbuf(&dev, V4L2_MEMORY_MMAP, &fr,
+			       VLIB_DQBUF_TIMEOUT_MS)) {
+			snprintf(msg, sizeof(msg), "DQBUF: %s",
+				 strerror(errno));
+			ok = false;
+			break;
+		}
+		planes[0] = bufs[fr.buf.index].start[0];
+		plain.sequence = fr.buf.sequence;
+		flip.sequence = fr.buf.sequence;
+		if (pattern_check(&f, &flip, planes, tmp, sizeof(tmp))) {
+			flipped = n >= 2;
+			if (n < 2) {
+				snprintf(msg, sizeof(msg),
+					 "frame %d flipped before S_CTRL", n);
+				ok = false;
+			}
+		} else if (flipped || n >= 2 + NBUFS + 1 ||
+			   !pattern_check(&f, &plain, planes, tmp,
+					  sizeof(tmp))) {
+			snprintf(msg, sizeof(msg), "frame %d: %s", n, tmp);
+			ok = false;
+		}
+		vlib_qbuf_mmap(&dev, fr.buf.index);
+	}
+	if (ok && !flipped) {
+		snprintf(msg, sizeof(msg), "no flipped frame seen");
+		ok = false;
+	}
+	if (!tap_ok(ok, "pattern: hflip applies while streaming"))
+		tap_diag("%s", msg);
+	vlib_streamoff(&dev);
+	for (i = 0; i < NBUFS; i++)
+		vlib_unmap_buf(&bufs[i]);
+	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
+}
+
 static void test_format(uint32_t fourcc, uint32_t w, uint32_t h)
 {
 	struct vlib_fmt f;
@@ -325,6 +401,7 @@ int main(int argc, char **argv)
 			test_format(formats[i], sizes[s].width,
 				    sizes[s].height);
 	}
+	live_hflip();
 	vlib_set_ctrl(&dev, V4L2_CID_HFLIP, 0);
 	vlib_set_ctrl(&dev, V4L2_CID_TEST_PATTERN, 0);
 	vlib_get_ctrl(&dev, V4L2_CID_HFLIP, &hflip);

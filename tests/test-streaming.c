@@ -283,6 +283,7 @@ static void wakeups(struct stream_ctx *s)
 	bool held[VLIB_MAX_BUFS] = { false };
 	struct vlib_frame fr;
 	int nheld = 0, tries, ret, epfd, i;
+	uint32_t max_seq = 0;
 
 	fcntl(dev.fd, F_SETFL, flags | O_NONBLOCK);
 	for (tries = 0; tries < 300 && nheld < s->count; tries++) {
@@ -292,7 +293,11 @@ static void wakeups(struct stream_ctx *s)
 		}
 		held[fr.buf.index] = true;
 		nheld++;
+		if (fr.buf.sequence > max_seq)
+			max_seq = fr.buf.sequence;
 	}
+	/* Hold every buffer for about six frame periods at 1/30. */
+	usleep(200000);
 	ret = vlib_dqbuf(&dev, s->memory, &fr, -1);
 	if (!tap_ok(nheld == s->count && ret == -1 && errno == EAGAIN,
 		    "streaming: nonblock dqbuf EAGAIN when nothing ready"))
@@ -308,11 +313,16 @@ static void wakeups(struct stream_ctx *s)
 		usleep(10000);
 	}
 	if (!tap_ok(!ret && fr.buf.index == 0,
-		    "streaming: nonblock dqbuf frame later"))
+		    "streaming: nonblock dqbuf frame later")) {
 		tap_diag("DQBUF: %s after %d tries",
 			 ret ? strerror(errno) : "wrong index", tries);
-	else
+	} else {
 		held[0] = true;
+		if (!tap_ok(fr.buf.sequence >= max_seq + 3,
+			    "streaming: sequence skips periods without buffers"))
+			tap_diag("sequence %u after %u and 200 ms without buffers",
+				 fr.buf.sequence, max_seq);
+	}
 
 	queue(s, 0);
 	held[0] = false;
