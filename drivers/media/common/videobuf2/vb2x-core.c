@@ -120,20 +120,29 @@ static void vb2x_buffer_free(struct vb2x_buffer *vb)
 	kfree(vb);
 }
 
-/* Free all buffers; the queue must not be streaming. */
-static void vb2x_queue_free(struct vb2x_queue *q)
+/*
+ * Free the buffers from index @first on; the queue must not be streaming.
+ * They leave the array under &vb2x_queue.mmap_lock, but their memory is
+ * released after it, so that unpinning user pages never nests in it.
+ */
+static void vb2x_queue_free_from(struct vb2x_queue *q, unsigned int first)
 {
-	unsigned int i;
+	struct vb2x_buffer *gone[VB2X_MAX_BUFFERS];
+	unsigned int i, n = 0;
 
 	lockdep_assert_held(q->lock);
 	mutex_lock(&q->mmap_lock);
-	for (i = 0; i < q->num_buffers; i++) {
-		vb2x_buffer_free(q->bufs[i]);
-		q->bufs[i] = NULL;
+	while (q->num_buffers > first) {
+		q->num_buffers--;
+		gone[n++] = q->bufs[q->num_buffers];
+		q->bufs[q->num_buffers] = NULL;
 	}
-	q->num_buffers = 0;
-	q->memory = VB2X_MEMORY_UNSET;
+	if (!q->num_buffers)
+		q->memory = VB2X_MEMORY_UNSET;
 	mutex_unlock(&q->mmap_lock);
+
+	for (i = 0; i < n; i++)
+		vb2x_buffer_free(gone[i]);
 }
 
 /* The mmap() offset following the last plane of the last buffer. */
@@ -217,20 +226,6 @@ static unsigned int vb2x_queue_alloc(struct vb2x_queue *q, unsigned int memory,
 	return i;
 }
 
-/* Free the buffers from index @first on, after a failed allocation. */
-static void vb2x_queue_free_from(struct vb2x_queue *q, unsigned int first)
-{
-	mutex_lock(&q->mmap_lock);
-	while (q->num_buffers > first) {
-		q->num_buffers--;
-		vb2x_buffer_free(q->bufs[q->num_buffers]);
-		q->bufs[q->num_buffers] = NULL;
-	}
-	if (!q->num_buffers)
-		q->memory = VB2X_MEMORY_UNSET;
-	mutex_unlock(&q->mmap_lock);
-}
-
 static int vb2x_check_setup(struct vb2x_queue *q, unsigned int num_planes,
 			    const unsigned int sizes[])
 {
@@ -304,7 +299,7 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
 	if (q->streaming)
 		vb2x_dbg(q, "reqbufs while streaming: stopping\n");
 	vb2x_queue_cancel(q);
-	vb2x_queue_free(q);
+	vb2x_queue_free_from(q, 0);
 	if (!*count)
 		return 0;
 
@@ -747,7 +742,7 @@ void vb2x_core_queue_release(struct vb2x_queue *q)
 {
 	lockdep_assert_held(q->lock);
 	vb2x_queue_cancel(q);
-	vb2x_queue_free(q);
+	vb2x_queue_free_from(q, 0);
 }
 
 /**
