@@ -5,9 +5,11 @@
  * Time since STREAMON is cut into periods of the configured frame
  * interval, numbered from 0. At the end of each period the thread fills
  * the oldest queued buffer with that period's frame and returns it with
- * the period number as its sequence. A period that ends while no buffer is
- * queued, or that the thread slept through, is dropped: the sequence
- * number skips it.
+ * the period number as its sequence and the end of the period
+ * (CLOCK_MONOTONIC) as its timestamp. A period that ends while no buffer is
+ * queued is dropped: the sequence number skips it. If the thread wakes up
+ * late, it catches up on every period that ended meanwhile, in order, as
+ * long as buffers are queued.
  */
 #include <linux/err.h>
 #include <linux/hrtimer.h>
@@ -31,7 +33,12 @@ static struct vivid_buffer *vivid_cap_next_buf(struct vivid_cap *cap)
 	return buf;
 }
 
-static void vivid_cap_produce(struct vivid_cap *cap, u32 sequence)
+/*
+ * Fill a buffer with the frame of period @period, timestamped with the end
+ * of the period; false if no buffer is queued.
+ */
+static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
+			      u64 period_ns)
 {
 	const struct vivid_frame_geom *geom = &cap->pattern.geom;
 	struct vivid_dev *dev = cap->dev;
@@ -42,7 +49,7 @@ static void vivid_cap_produce(struct vivid_cap *cap, u32 sequence)
 
 	buf = vivid_cap_next_buf(cap);
 	if (!buf)
-		return;
+		return false;
 	vb = &buf->vb.vb2x_buf;
 
 	plane0 = vb2x_plane_vaddr(vb, 0);
@@ -53,21 +60,22 @@ static void vivid_cap_produce(struct vivid_cap *cap, u32 sequence)
 	else
 		plane1 = NULL;
 	if (!plane0 || (geom->fmt->has_chroma && !plane1)) {
-		dev_dbg(dev->v4l2_dev.dev, "buffer %u has no kernel mapping\n",
+		dev_dbg(dev->pdev_dev, "buffer %u has no kernel mapping\n",
 			vb->index);
 		vb2x_buffer_done(vb, VB2X_BUF_STATE_ERROR);
-		return;
+		return true;
 	}
 
-	vivid_pattern_fill(&cap->pattern, plane0, plane1, sequence,
+	vivid_pattern_fill(&cap->pattern, plane0, plane1, (u32)period,
 			   READ_ONCE(dev->hflip),
 			   READ_ONCE(dev->test_pattern));
 	for (p = 0; p < geom->fmt->mem_planes; p++)
 		vb2x_set_plane_payload(vb, p, geom->plane_size[p]);
 	buf->vb.field = V4L2_FIELD_NONE;
-	buf->vb.sequence = sequence;
-	vb->timestamp = ktime_get_ns();
+	buf->vb.sequence = (u32)period;
+	vb->timestamp = cap->start_ns + (period + 1) * period_ns;
 	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
+	return true;
 }
 
 static int vivid_cap_thread(void *data)
@@ -91,11 +99,15 @@ static int vivid_cap_thread(void *data)
 
 		elapsed = ktime_get_ns() - cap->start_ns;
 		ended = div64_u64(elapsed, period_ns);
-		if (ended <= next_period)
-			continue;
-		/* the last period that ended gets the frame, older ones drop */
-		vivid_cap_produce(cap, (u32)(ended - 1));
-		next_period = ended;
+		/* no more buffers than the queue can hold can catch up */
+		if (ended > next_period + VB2X_MAX_BUFFERS)
+			next_period = ended - VB2X_MAX_BUFFERS;
+		for (; next_period < ended; next_period++) {
+			if (!vivid_cap_produce(cap, next_period, period_ns))
+				dev_dbg(cap->dev->pdev_dev,
+					"no buffer, period %llu dropped\n",
+					next_period);
+		}
 	}
 	return 0;
 }
