@@ -28,6 +28,7 @@ struct stream_ctx {
 	struct vlib_fmt fmt;
 	struct vlib_buf bufs[VLIB_MAX_BUFS];
 	bool heap[VLIB_MAX_BUFS];
+	double qtime[VLIB_MAX_BUFS];
 	int count;
 };
 
@@ -98,6 +99,7 @@ static void free_bufs(struct stream_ctx *s)
 
 static int queue(struct stream_ctx *s, int i)
 {
+	s->qtime[i] = vlib_now_sec();
 	if (s->memory == V4L2_MEMORY_MMAP)
 		return vlib_qbuf_mmap(&dev, i);
 	return vlib_qbuf_userptr(&dev, i, &s->bufs[i]);
@@ -178,10 +180,15 @@ static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 	if (n > 0 && ts <= *last_ts)
 		FAIL_ONCE(c->ts, "frame %d: timestamp %.6f after %.6f", n, ts,
 			  *last_ts);
-	if (ts > now + 0.001 || ts < now - 1.0)
+	/*
+	 * The end of frame comes after QBUF (less the slack of one frame
+	 * period at most) and before DQBUF returned.
+	 */
+	if (fr->buf.index < VLIB_MAX_BUFS &&
+	    (ts > now + 0.001 || ts < s->qtime[fr->buf.index] - 0.1))
 		FAIL_ONCE(c->ts,
-			  "frame %d: timestamp %.6f, CLOCK_MONOTONIC %.6f", n,
-			  ts, now);
+			  "frame %d: timestamp %.6f, QBUF at %.6f, DQBUF at %.6f (CLOCK_MONOTONIC)",
+			  n, ts, s->qtime[fr->buf.index], now);
 	*last_seq = fr->buf.sequence;
 	*last_ts = ts;
 	if (tsflags != (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
