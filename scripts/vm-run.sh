@@ -11,7 +11,8 @@
 # holds the guest script's exit status once the guest has finished.
 #
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_QUIET=1 to keep the
-# serial console out of stdout (it always goes to build/KVER/console.log).
+# serial console out of stdout (it always goes to build/KVER/console.log),
+# VM_APPEND for more kernel arguments (e.g. loglevel=5).
 #
 # Exit status: the guest script's, or 124 on timeout, or 125 when the guest
 # did not finish (could not boot, crashed, ...).
@@ -90,6 +91,10 @@ mount -t devtmpfs dev $r/dev
 mount -t tmpfs tmp $r/tmp
 mount -t tmpfs run $r/run
 mkdir -p $r/run/results $r/dev/pts $r/dev/shm
+ln -sf /proc/self/fd $r/dev/fd
+ln -sf /proc/self/fd/0 $r/dev/stdin
+ln -sf /proc/self/fd/1 $r/dev/stdout
+ln -sf /proc/self/fd/2 $r/dev/stderr
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs shm $r/dev/shm
 if ! mount -t 9p -o $opts results $res; then
@@ -159,7 +164,7 @@ set +e
 timeout -k 10 "$timeout_s" \
 	qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initramfs" \
-	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests" \
+	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests ${VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$results,mount_tag=results,security_model=none" \
 	"$@" < /dev/null 2>&1 | tr -d '\r\033' | if [ "${VM_QUIET:-0}" = 1 ]; then

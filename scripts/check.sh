@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: what `make check` does. Lint the kernel sources, build the
+# module for the newest installed 6.1 and 6.12 kernels, build the tests and
+# utils, boot each kernel in QEMU with scripts/guest-check.sh, and print the
+# summary (scripts/summarize.sh), whose last line is "N passed, N failed".
+# A failing step is recorded and counted; the other steps still run.
+
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+start=$(date +%s)
+steps=build/check/steps.txt
+mkdir -p build/check
+: > "$steps"
+
+record() {
+	if [ "$2" -eq 0 ]; then
+		echo "pass $1" >> "$steps"
+	else
+		echo "fail $1 -- $3" >> "$steps"
+	fi
+}
+
+echo "== lint =="
+scripts/lint.sh
+
+mapfile -t kvers < <(scripts/kvers.sh --check)
+if [ ${#kvers[@]} -ne 2 ]; then
+	echo "check: need a 6.1 and a 6.12 kernel with headers" >&2
+	record "find the 6.1 and 6.12 kernels" 1 "found: ${kvers[*]}"
+fi
+
+echo "== build =="
+make --no-print-directory -k tests utils
+record "build tests and utils" $? "make tests utils failed"
+built=()
+for k in "${kvers[@]}"; do
+	rm -rf "build/$k/results"
+	scripts/build-module.sh "$k"
+	status=$?
+	record "build vivid-expbuf.ko for $k with W=1, no warnings" $status \
+		"see build/$k/build.log"
+	[ $status -eq 0 ] && built+=("$k")
+done
+
+for k in "${built[@]}"; do
+	echo "== guest $k =="
+	VM_QUIET=0 VM_TIMEOUT=${VM_TIMEOUT:-1200} VM_APPEND=loglevel=5 \
+		scripts/vm-run.sh "$k" scripts/guest-check.sh 2>&1 |
+		grep -a --line-buffered -E '^(guest-check|vm-run|VMRUN)|WARNING:|BUG:|Oops|Call Trace'
+done
+
+echo "== summary ($(($(date +%s) - start)) s) =="
+scripts/summarize.sh "${kvers[@]}"

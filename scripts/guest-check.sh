@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-check.sh: the checks of `make check`, run inside the guest by
+# vm-run.sh (needs RESULTS, KVER and REPO in the environment).
+#
+# Writes into $RESULTS:
+#   steps.txt                 "pass STEP" / "fail STEP -- DETAIL", one a step
+#   compliance-NODE.txt       v4l2-compliance -s output per capture node
+#   tap-TEST-NODE.txt (+ .status)  output and exit status of each test binary
+#   check-done                written last: the checks ran to the end
+
+set -uo pipefail
+
+: "${RESULTS:?}" "${KVER:?}" "${REPO:?}"
+ko=$REPO/build/$KVER/vivid-expbuf.ko
+steps=$RESULTS/steps.txt
+: > "$steps"
+
+log() { echo "guest-check: $*"; }
+
+# step NAME CMD...: run CMD, record its result as one step.
+step() {
+	local name=$1 out status
+	shift
+	out=$("$@" 2>&1)
+	status=$?
+	if [ $status -eq 0 ]; then
+		echo "pass $name" >> "$steps"
+		log "ok   $name"
+	else
+		out=$(echo "$out" | tail -n 3 | tr '\n' ' ')
+		echo "fail $name -- status $status: $out" >> "$steps"
+		log "FAIL $name (status $status) $out"
+	fi
+	return $status
+}
+
+# Print the /dev node of every video device whose sysfs name matches $1.
+nodes_named() {
+	local d
+	for d in /sys/class/video4linux/video*; do
+		[ -r "$d/name" ] || continue
+		# shellcheck disable=SC2053
+		[[ $(cat "$d/name") == $1 ]] && echo "/dev/${d##*/}"
+	done | sort -V
+}
+
+node_name() { cat "/sys/class/video4linux/${1##*/}/name"; }
+
+stream5() { v4l2-ctl -d "$1" --stream-mmap --stream-count=5 --stream-to=/dev/null; }
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+log "kernel $(uname -r), module $ko"
+step "modprobe videodev" modprobe videodev
+if ! step "insmod vivid-expbuf n_devs=2 multiplanar=1,2" \
+	insmod "$ko" n_devs=2 multiplanar=1,2; then
+	echo done > "$RESULTS/check-done"
+	exit 0
+fi
+
+mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+step "two vivid-expbuf capture nodes (found ${#ours[@]}: ${ours[*]})" \
+	test ${#ours[@]} -eq 2
+
+for node in "${ours[@]}"; do
+	name=$(node_name "$node")
+	log "v4l2-compliance -s on $node ($name)"
+	timeout 600 v4l2-compliance -d "$node" -s > "$RESULTS/compliance-$name.txt" 2>&1
+	echo $? > "$RESULTS/compliance-$name.status"
+done
+
+for t in "$REPO"/build/tests/*; do
+	[ -x "$t" ] || continue
+	for node in "${ours[@]}"; do
+		name=$(node_name "$node")
+		base=tap-${t##*/}-$name
+		log "${t##*/} -d $node ($name)"
+		timeout 300 "$t" -d "$node" > "$RESULTS/$base.txt" 2>&1
+		echo $? > "$RESULTS/$base.status"
+	done
+done
+
+# Coexistence with the stock videobuf2 and vivid modules.
+first=${ours[0]:-/dev/null}
+step "modprobe videobuf2-vmalloc" modprobe videobuf2-vmalloc
+step "modprobe vivid" modprobe vivid
+stock=$(nodes_named 'vivid-000-vid-cap' | head -n 1)
+step "stream 5 frames from vivid-expbuf beside vivid ($first)" stream5 "$first"
+step "stream 5 frames from stock vivid beside vivid-expbuf (${stock:-none})" \
+	stream5 "${stock:-/dev/null}"
+step "rmmod vivid-expbuf while vivid is loaded" rmmod vivid_expbuf
+step "rmmod vivid after vivid-expbuf" rmmod vivid
+step "insmod vivid-expbuf again" insmod "$ko"
+step "modprobe vivid after vivid-expbuf" modprobe vivid
+step "rmmod vivid while vivid-expbuf is loaded" rmmod vivid
+mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+step "stream 5 frames from vivid-expbuf after vivid left (${ours[0]:-none})" \
+	stream5 "${ours[0]:-/dev/null}"
+step "rmmod vivid-expbuf last" rmmod vivid_expbuf
+loaded vivid_expbuf && rmmod vivid_expbuf
+
+dmesg > "$RESULTS/dmesg-check.txt"
+echo done > "$RESULTS/check-done"
+log "done"
