@@ -151,11 +151,11 @@ static unsigned long vb2x_next_offset(struct vb2x_queue *q)
 	struct vb2x_buffer *last;
 	struct vb2x_plane *p;
 
-	if (!q->num_buffers)
+	if (!q->num_buffers || q->memory != VB2X_MEMORY_MMAP)
 		return 0;
 	last = q->bufs[q->num_buffers - 1];
 	p = &last->planes[last->num_planes - 1];
-	return PAGE_ALIGN(p->m.offset + p->length);
+	return PAGE_ALIGN((unsigned long)p->m.offset + p->length);
 }
 
 static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
@@ -165,6 +165,7 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 					     unsigned long *offset)
 {
 	struct vb2x_buffer *vb;
+	unsigned long size;
 	unsigned int plane;
 	void *mem;
 
@@ -184,6 +185,12 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 		vb->planes[plane].min_length = sizes[plane];
 		if (memory != VB2X_MEMORY_MMAP)
 			continue;
+		size = PAGE_ALIGN((unsigned long)sizes[plane]);
+		if (*offset + size > (unsigned long)U32_MAX + 1) {
+			vb2x_dbg(q, "mmap offsets exhausted\n");
+			vb2x_buffer_free(vb);
+			return NULL;
+		}
 		mem = q->mem_ops->alloc(q->dev, sizes[plane], vb2x_dma_dir(q));
 		if (IS_ERR_OR_NULL(mem)) {
 			vb2x_buffer_free(vb);
@@ -191,7 +198,7 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 		}
 		vb->planes[plane].mem_priv = mem;
 		vb->planes[plane].m.offset = *offset;
-		*offset += PAGE_ALIGN(sizes[plane]);
+		*offset += size;
 	}
 	return vb;
 }
@@ -212,10 +219,6 @@ static unsigned int vb2x_queue_alloc(struct vb2x_queue *q, unsigned int memory,
 	lockdep_assert_held(q->lock);
 	mutex_lock(&q->mmap_lock);
 	for (i = 0; i < count; i++) {
-		if (offset > U32_MAX) {
-			vb2x_dbg(q, "mmap offsets exhausted\n");
-			break;
-		}
 		vb = vb2x_buffer_alloc(q, memory, num_planes, sizes, &offset);
 		if (!vb)
 			break;
@@ -806,12 +809,18 @@ __poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
 int vb2x_core_mmap(struct vb2x_queue *q, void *owner,
 		   struct vm_area_struct *vma)
 {
-	unsigned long offset = vma->vm_pgoff << PAGE_SHIFT;
 	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long offset;
 	struct vb2x_plane *p;
 	unsigned int i, plane;
 	int ret = -EINVAL;
 
+	if (vma->vm_pgoff > (U32_MAX >> PAGE_SHIFT)) {
+		vb2x_dbg(q, "mmap: page offset 0x%lx too large\n",
+			 vma->vm_pgoff);
+		return -EINVAL;
+	}
+	offset = vma->vm_pgoff << PAGE_SHIFT;
 	if (!(vma->vm_flags & VM_SHARED)) {
 		vb2x_dbg(q, "mmap: mapping must be shared\n");
 		return -EINVAL;
@@ -837,7 +846,7 @@ int vb2x_core_mmap(struct vb2x_queue *q, void *owner,
 			p = &q->bufs[i]->planes[plane];
 			if (p->m.offset != offset)
 				continue;
-			if (size > PAGE_ALIGN(p->length)) {
+			if (size > PAGE_ALIGN((unsigned long)p->length)) {
 				vb2x_dbg(q, "mmap: %lu bytes exceed plane of %u\n",
 					 size, p->length);
 				goto unlock;
