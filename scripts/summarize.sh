@@ -82,7 +82,7 @@ steps_file() {
 }
 
 compliance() {
-	local kver=$1 f=$2 node skewfile totals kind msg n
+	local kver=$1 f=$2 node skewfile totals kind msg n shape
 	node=${f##*/compliance-}
 	node=${node%.txt}
 	skewfile=$repo/scripts/compliance-skew-$(kernel_line "$kver").txt
@@ -94,6 +94,9 @@ compliance() {
 	fi
 	n=$(echo "$totals" | sed -nE 's/.*Succeeded: ([0-9]+).*/\1/p')
 	pass "${n:-0}"
+	# Every fail:/warn: line counts; lines differing only in numbers are
+	# printed three times at most.
+	declare -A shown=()
 	while IFS= read -r l; do
 		kind=${l%%:*}
 		msg=${l#*: }
@@ -101,9 +104,19 @@ compliance() {
 			skew=$((skew + 1))
 			echo "    skew (documented): $kind: $msg"
 		elif ! is_known "$kver" "compliance: $msg"; then
-			fail "$node: $kind: $msg"
+			shape=$(echo "$kind: $msg" | sed -E 's/\(([0-9]+)\)/(\1)/; s/ [0-9]+/ N/g')
+			shown[$shape]=$((${shown[$shape]:-0} + 1))
+			if [ "${shown[$shape]}" -le 3 ]; then
+				fail "$node: $kind: $msg"
+			else
+				failed=$((failed + 1))
+			fi
 		fi
 	done < <(grep -a -o -E '(fail|warn): .*' "$f")
+	for shape in "${!shown[@]}"; do
+		[ "${shown[$shape]}" -gt 3 ] &&
+			echo "    ... $((${shown[$shape]} - 3)) more failures like: $shape"
+	done
 }
 
 tap() {
