@@ -85,23 +85,32 @@ if ! mount -t 9p -o $opts,ro root /mnt/root; then
 fi
 r=/mnt/root
 res=$r/run/results
+mkdir -p /results /repo
+if ! mount -t 9p -o $opts results /results; then
+	echo "VMRUN: cannot mount the results share"
+	poweroff -f
+fi
+. /results/.vmrun.env
+# tmpfs goes over /tmp and /run: a repository there is bound back in.
+case "$VMRUN_REPO" in
+/tmp/* | /run/*) mount -o bind "$r$VMRUN_REPO" /repo ;;
+esac
 mount -t proc proc $r/proc
 mount -t sysfs sys $r/sys
 mount -t devtmpfs dev $r/dev
 mount -t tmpfs tmp $r/tmp
 mount -t tmpfs run $r/run
-mkdir -p $r/run/results $r/dev/pts $r/dev/shm
+mkdir -p $res $r/dev/pts $r/dev/shm
 ln -sf /proc/self/fd $r/dev/fd
 ln -sf /proc/self/fd/0 $r/dev/stdin
 ln -sf /proc/self/fd/1 $r/dev/stdout
 ln -sf /proc/self/fd/2 $r/dev/stderr
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs shm $r/dev/shm
-if ! mount -t 9p -o $opts results $res; then
-	echo "VMRUN: cannot mount the results share"
-	poweroff -f
-fi
-. $res/.vmrun.env
+mount -o bind /results $res
+case "$VMRUN_REPO" in
+/tmp/* | /run/*) mkdir -p "$r$VMRUN_REPO" && mount -o bind /repo "$r$VMRUN_REPO" ;;
+esac
 echo "VMRUN: guest up, running $VMRUN_SCRIPT"
 echo started > $res/vm-started
 chroot $r /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
@@ -112,7 +121,7 @@ dmesg > $res/dmesg.txt
 echo $status > $res/vm-status
 sync
 echo "VMRUN: guest script exited with status $status"
-umount $res 2>/dev/null
+umount $res /results 2>/dev/null
 poweroff -f
 EOF
 }
@@ -145,8 +154,10 @@ fi
 
 rm -rf "$results"
 mkdir -p "$results"
-# The guest mounts tmpfs over /tmp and /run: a script from there is copied.
+# The guest mounts tmpfs over /tmp and /run (the repository is bound back
+# in): a script from there, outside the repository, is copied.
 case "$guest_script" in
+"$repo"/*) ;;
 /tmp/* | /run/*)
 	cp "$guest_script" "$results/.guest-script"
 	guest_script=/run/results/.guest-script
