@@ -24,6 +24,13 @@ const unsigned int vivid_num_intervals = ARRAY_SIZE(vivid_intervals);
 
 #define VIVID_DEF_INTERVAL	2	/* 1/30 */
 
+/*
+ * REQBUFS allocates at least this many buffers, so that an application
+ * that holds one buffer for a few frame periods still leaves the thread a
+ * buffer to fill and no period is dropped.
+ */
+#define VIVID_MIN_BUFFERS	4
+
 static struct vivid_buffer *to_vivid_buffer(struct vb2x_buffer *vb)
 {
 	return container_of(to_vb2x_v4l2_buffer(vb), struct vivid_buffer, vb);
@@ -54,6 +61,7 @@ static int vivid_queue_setup(struct vb2x_queue *q, unsigned int *num_buffers,
 		return 0;
 	}
 
+	*num_buffers = max(*num_buffers, VIVID_MIN_BUFFERS);
 	*num_planes = planes;
 	for (p = 0; p < planes; p++)
 		sizes[p] = geom->plane_size[p];
