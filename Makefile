@@ -47,11 +47,13 @@ utils: $(UTIL_BINS)
 
 build/tests/%: tests/%.c $(TEST_LIBS) $(TEST_HDRS)
 	@mkdir -p $(@D)
+	@rm -f $@
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -o $@ $< $(TEST_LIBS) $(USER_LDLIBS)
 
 build/utils/%: utils/%.c $(UTIL_LIBS) $(UTIL_HDRS)
 	@mkdir -p $(@D)
+	@rm -f $@
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -o $@ $< $(UTIL_LIBS) $(USER_LDLIBS)
 

@@ -71,8 +71,11 @@ for node in "${ours[@]}"; do
 	echo $? > "$RESULTS/compliance-$name.status"
 done
 
-for t in "$REPO"/build/tests/*; do
-	[ -x "$t" ] || continue
+# One program per tests/*.c (helpers named *-lib.c are linked into each).
+for src in "$REPO"/tests/*.c; do
+	case "$src" in *-lib.c) continue ;; esac
+	t=$REPO/build/tests/$(basename "$src" .c)
+	step "${t##*/} is built" test -x "$t" || continue
 	for node in "${ours[@]}"; do
 		name=$(node_name "$node")
 		base=tap-${t##*/}-$name
