@@ -541,6 +541,10 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
  * @q: the queue
  * @vb: the buffer, of @q
  * @info: per-plane data from userspace, used unless @vb is prepared
+ * @report: called with @arg once @vb is queued and before the driver can
+ *	see it, so that the state reported to userspace is never one the
+ *	driver has already moved the buffer past
+ * @arg: passed to @report
  *
  * Starts streaming when STREAMON was called and enough buffers are now
  * queued. Called with &vb2x_queue.lock held.
@@ -549,7 +553,8 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
  * error from pinning user memory or from &vb2x_ops.start_streaming.
  */
 int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
-		   const struct vb2x_plane_info *info)
+		   const struct vb2x_plane_info *info,
+		   void (*report)(struct vb2x_buffer *vb, void *arg), void *arg)
 {
 	int ret;
 
@@ -575,6 +580,7 @@ int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 	list_add_tail(&vb->queued_entry, &q->queued_list);
 	q->queued_count++;
 	vb->state = VB2X_BUF_STATE_QUEUED;
+	report(vb, arg);
 
 	if (q->start_streaming_called)
 		vb2x_enqueue(vb);

@@ -49,7 +49,8 @@ int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
 int vb2x_core_prepare_buf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 			  const struct vb2x_plane_info *info);
 int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
-		   const struct vb2x_plane_info *info);
+		   const struct vb2x_plane_info *info,
+		   void (*report)(struct vb2x_buffer *vb, void *arg), void *arg);
 int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
 		    bool nonblocking);
 void vb2x_core_dqbuf_finish(struct vb2x_buffer *vb);

@@ -325,6 +325,12 @@ static void vb2x_take_v4l2_fields(struct vb2x_buffer *vb,
 	}
 }
 
+/* QBUF's reply, taken while the buffer is queued and not yet the driver's. */
+static void vb2x_report_queued(struct vb2x_buffer *vb, void *arg)
+{
+	vb2x_fill_v4l2_buffer(vb, arg);
+}
+
 /* Common part of QBUF and PREPARE_BUF. */
 static int vb2x_queue_or_prepare(struct file *file, void *priv,
 				 struct v4l2_buffer *b, bool queue)
@@ -360,9 +366,8 @@ static int vb2x_queue_or_prepare(struct file *file, void *priv,
 	vb2x_take_v4l2_fields(vb, b);
 
 	if (queue)
-		ret = vb2x_core_qbuf(q, vb, info);
-	else
-		ret = vb2x_core_prepare_buf(q, vb, info);
+		return vb2x_core_qbuf(q, vb, info, vb2x_report_queued, b);
+	ret = vb2x_core_prepare_buf(q, vb, info);
 	if (ret)
 		return ret;
 	vb2x_fill_v4l2_buffer(vb, b);
