@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh: what `make demo` does. Build vivid-expbuf.ko for the newest
-# installed 6.1 kernel and the utils, boot that kernel in QEMU, capture one
-# 640x480 XBGR32 frame from the driver and write it to out/demo.png.
+# installed 6.1 kernel and the utils, boot that kernel in QEMU, capture 46
+# 640x480 XBGR32 frames from the driver and write the last to out/demo.png.
 
 set -euo pipefail
 

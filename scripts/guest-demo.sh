@@ -23,14 +23,14 @@ if [ -z "$node" ]; then
 	echo "guest-demo: no vivid-expbuf-0-vid-cap node"
 	exit 1
 fi
-echo "guest-demo: capturing one XBGR32 640x480 frame from $node"
+echo "guest-demo: capturing 46 XBGR32 640x480 frames from $node, keeping the last"
 grab=$REPO/build/utils/v4l2-grab
 if [ -x "$grab" ]; then
-	"$grab" -d "$node" -f XR24 -s 640x480 -n 1 -o "$RESULTS/demo.ppm"
+	"$grab" -d "$node" -f XR24 -s 640x480 -n 46 -o "$RESULTS/demo.ppm"
 	echo "guest-demo: $grab wrote demo.ppm"
 else
 	v4l2-ctl -d "$node" --set-fmt-video=width=640,height=480,pixelformat=XR24 \
-		--stream-mmap --stream-count=1 --stream-to="$RESULTS/demo.xr24"
+		--stream-mmap --stream-count=46 --stream-skip=45 --stream-to="$RESULTS/demo.xr24"
 	echo "guest-demo: v4l2-ctl wrote demo.xr24"
 fi
 rmmod vivid_expbuf
