@@ -67,6 +67,11 @@ step "two vivid-expbuf capture nodes (found ${#ours[@]}: ${ours[*]})" \
 for node in "${ours[@]}"; do
 	name=$(node_name "$node")
 	log "v4l2-compliance -s on $node ($name)"
+	# Under TCG, v4l2-compliance re-queues slowly enough that at 30 fps a
+	# frame period can pass with no buffer queued; the device then drops
+	# it, as the uAPI page says, and compliance warns about the sequence
+	# gap. 15 fps keeps the check about the driver, not the emulator.
+	v4l2-ctl -d "$node" --set-parm=15 > /dev/null
 	timeout 600 v4l2-compliance -d "$node" -s > "$RESULTS/compliance-$name.txt" 2>&1
 	echo $? > "$RESULTS/compliance-$name.status"
 done
