@@ -2,6 +2,7 @@
 /*
  * Helpers shared by the vivid-expbuf userspace tests.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -391,6 +392,69 @@ int vlib_qbuf_mmap(struct vlib_dev *d, uint32_t index)
 		b.length = f.num_planes;
 	}
 	return xioctl(d->fd, VIDIOC_QBUF, &b);
+}
+
+/* Exports one plane of an MMAP buffer; returns the dma-buf fd or -1. */
+int vlib_expbuf(struct vlib_dev *d, uint32_t index, uint32_t plane,
+		uint32_t flags)
+{
+	struct v4l2_exportbuffer eb;
+
+	memset(&eb, 0, sizeof(eb));
+	eb.type = d->type;
+	eb.index = index;
+	eb.plane = plane;
+	eb.flags = flags;
+	if (xioctl(d->fd, VIDIOC_EXPBUF, &eb))
+		return -1;
+	return eb.fd;
+}
+
+/*
+ * Finds a video node whose sysfs name starts with @prefix and ends with
+ * @suffix, other than the node @skip (a path such as /dev/video0, may be
+ * NULL). Writes its /dev path to @out and returns 0, or -1 if none.
+ */
+int vlib_find_node(const char *prefix, const char *suffix, const char *skip,
+		   char *out, size_t len)
+{
+	const char *skip_base = NULL;
+	struct dirent *de;
+	int ret = -1;
+	DIR *dir;
+
+	if (skip)
+		skip_base = strrchr(skip, '/') ? strrchr(skip, '/') + 1 : skip;
+	dir = opendir("/sys/class/video4linux");
+	if (!dir)
+		return -1;
+	while (ret && (de = readdir(dir))) {
+		char path[512], name[128];
+		size_t n, ls = strlen(suffix);
+		FILE *f;
+
+		if (strncmp(de->d_name, "video", 5))
+			continue;
+		if (skip_base && !strcmp(de->d_name, skip_base))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(name, sizeof(name), f))
+			name[0] = '\0';
+		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
+		n = strlen(name);
+		if (strncmp(name, prefix, strlen(prefix)) || n < ls ||
+		    strcmp(name + n - ls, suffix))
+			continue;
+		snprintf(out, len, "/dev/%s", de->d_name);
+		ret = 0;
+	}
+	closedir(dir);
+	return ret;
 }
 
 int vlib_qbuf_userptr(struct vlib_dev *d, uint32_t index,

@@ -131,6 +131,10 @@ int vlib_querybuf(struct vlib_dev *d, uint32_t index, struct vlib_frame *fr);
 int vlib_mmap_buf(struct vlib_dev *d, uint32_t index, struct vlib_buf *buf);
 void vlib_unmap_buf(struct vlib_buf *buf);
 int vlib_qbuf_mmap(struct vlib_dev *d, uint32_t index);
+int vlib_expbuf(struct vlib_dev *d, uint32_t index, uint32_t plane,
+		uint32_t flags);
+int vlib_find_node(const char *prefix, const char *suffix, const char *skip,
+		   char *out, size_t len);
 int vlib_qbuf_userptr(struct vlib_dev *d, uint32_t index,
 		      const struct vlib_buf *buf);
 int vlib_dqbuf(struct vlib_dev *d, uint32_t memory, struct vlib_frame *fr,
