@@ -20,6 +20,7 @@
 #define VB2X_MAX_PLANES		8
 
 struct device;
+struct vb2x_budget;
 struct vb2x_buffer;
 struct vb2x_mem_ops;
 struct vb2x_queue;
@@ -172,6 +173,9 @@ struct vb2x_ops {
  * @dev: device used by the memory ops for allocation and DMA mapping
  * @ops: driver callbacks
  * @mem_ops: allocator, e.g. &vb2x_vmalloc_memops
+ * @budget: optional bound on the MMAP memory still alive (orphans
+ *	included), usually one per device; the driver keeps its reference
+ *	for as long as the queue exists
  * @drv_priv: driver data, returned by vb2x_get_drv_priv()
  * @buf_struct_size: size of the driver's buffer struct
  * @timestamp_flags: V4L2_BUF_FLAG_TIMESTAMP_* and _TSTAMP_SRC_* flags
@@ -218,6 +222,7 @@ struct vb2x_queue {
 	struct device			*dev;
 	const struct vb2x_ops		*ops;
 	const struct vb2x_mem_ops	*mem_ops;
+	struct vb2x_budget		*budget;
 	void				*drv_priv;
 	unsigned int			buf_struct_size;
 	u32				timestamp_flags;

@@ -10,20 +10,21 @@
  *   when the buffers are freed (REQBUFS(0), a REQBUFS with another count or
  *   memory, or the owner's close). Every VMA created by &vb2x_mem_ops.mmap
  *   holds one more reference for its whole life, including the copies made
- *   when a VMA is split or duplicated by fork(). The memory is freed at the
- *   last put, so buffers freed while still mapped live on as "orphans" until
- *   their last mapping goes away. An allocator that later exports planes as
- *   dma-bufs gives each dma-buf one more reference, and a &struct dma_resv
- *   per plane belongs to this refcounted handle, so it outlives the queue
- *   just like the memory does.
+ *   when a VMA is split or duplicated by fork(). Every dma-buf made by
+ *   &vb2x_mem_ops.get_dmabuf holds one more reference until its release,
+ *   and every mmap() VMA of such a dma-buf one more until its close. The
+ *   memory is freed at the last put, so buffers freed while still mapped
+ *   or exported live on as "orphans" until their last user goes. The
+ *   &struct dma_resv of a plane, shared by all its dma-bufs, and the
+ *   budget charge of the plane belong to this refcounted handle, so they
+ *   outlive the queue just like the memory does.
  * - USERPTR: &vb2x_mem_ops.get_userptr pins the user pages and returns a
  *   handle owned by the plane; &vb2x_mem_ops.put_userptr unpins them. The
  *   pin is kept while the buffer is requeued with the same address and
  *   length, and dropped when the address changes or the buffers are freed.
  *
- * Imported dma-bufs (attach, map, unmap, detach) and dma-buf export
- * (get_dmabuf) are to be added as further optional members; the core calls
- * only the members its memory kind needs.
+ * Imported dma-bufs (attach, map, unmap, detach) are to be added as further
+ * optional members; the core calls only the members its memory kind needs.
  */
 #ifndef _MEDIA_VB2X_MEMOPS_H
 #define _MEDIA_VB2X_MEMOPS_H
@@ -31,13 +32,17 @@
 #include <linux/dma-direction.h>
 #include <media/vb2x-core.h>
 
+struct dma_buf;
+struct vb2x_budget;
 struct vm_area_struct;
 
 /**
  * struct vb2x_mem_ops - an allocator
  * @alloc: MMAP: allocate @size bytes (rounded up to whole pages) of zeroed
- *	memory for @dev, to be filled in direction @dir. Return a handle
- *	holding one reference, or an ERR_PTR().
+ *	memory for @dev, to be filled in direction @dir, charged to the
+ *	current process's memory cgroup and to @budget (NULL: no limit).
+ *	Return a handle holding one reference, or ERR_PTR(-EDQUOT) when
+ *	@budget refuses, or another ERR_PTR().
  * @put: MMAP: drop the reference taken by @alloc; the memory is freed when
  *	no mapping holds a reference any more.
  * @get_userptr: USERPTR: pin @size bytes of user memory at @vaddr (need
@@ -52,14 +57,19 @@ struct vm_area_struct;
  * @mmap: MMAP: map the memory into @vma, which starts at the plane start
  *	and is no larger than the plane (checked by the caller); on success
  *	the VMA holds its own reference.
+ * @get_dmabuf: optional, MMAP: export the memory as a new dma-buf whose
+ *	file is opened with the access mode in @flags (O_RDONLY, O_WRONLY or
+ *	O_RDWR); the dma-buf holds its own reference. Return the dma-buf or
+ *	an ERR_PTR().
  *
  * All callbacks are called in process context; @alloc, @put, @get_userptr
  * and @put_userptr with &vb2x_queue.lock held, @mmap with the mm's
- * mmap_lock and &vb2x_queue.mmap_lock held.
+ * mmap_lock and &vb2x_queue.mmap_lock held, @get_dmabuf with
+ * &vb2x_queue.lock held.
  */
 struct vb2x_mem_ops {
-	void *(*alloc)(struct device *dev, unsigned long size,
-		       enum dma_data_direction dir);
+	void *(*alloc)(struct device *dev, struct vb2x_budget *budget,
+		       unsigned long size, enum dma_data_direction dir);
 	void (*put)(void *buf_priv);
 	void *(*get_userptr)(struct device *dev, unsigned long vaddr,
 			     unsigned long size, enum dma_data_direction dir);
@@ -67,6 +77,7 @@ struct vb2x_mem_ops {
 	void *(*vaddr)(void *buf_priv);
 	unsigned int (*num_users)(void *buf_priv);
 	int (*mmap)(void *buf_priv, struct vm_area_struct *vma);
+	struct dma_buf *(*get_dmabuf)(void *buf_priv, unsigned long flags);
 };
 
 #endif /* _MEDIA_VB2X_MEMOPS_H */

@@ -6,8 +6,8 @@
  * Every file handle of a node using these helpers is a &struct vb2x_fh,
  * opened with vb2x_fh_open(). The handle that allocates buffers (REQBUFS or
  * CREATE_BUFS with a count) becomes the queue's owner; only the owner may
- * then change the buffers, queue, dequeue, stream or mmap; other handles
- * get -EBUSY. Ownership ends when the owner closes or frees the buffers
+ * then change the buffers, queue, dequeue, stream, export or mmap; other
+ * handles get -EBUSY. Ownership ends when the owner closes or frees the buffers
  * with REQBUFS(0).
  */
 #ifndef _MEDIA_VB2X_V4L2_H
@@ -192,6 +192,24 @@ int vb2x_ioctl_streamon(struct file *file, void *priv, enum v4l2_buf_type type);
  */
 int vb2x_ioctl_streamoff(struct file *file, void *priv,
 			 enum v4l2_buf_type type);
+
+/**
+ * vb2x_ioctl_expbuf() - VIDIOC_EXPBUF, for the queue's owner only
+ * @file: the file
+ * @priv: the &struct v4l2_fh of @file
+ * @p: the request: type, index and plane of an MMAP buffer, flags
+ *	O_CLOEXEC and an access mode (O_RDONLY, O_WRONLY or O_RDWR);
+ *	@p->fd is set on success
+ *
+ * The dma-buf keeps the plane's memory alive after REQBUFS(0) or the
+ * owner's close, until its last file descriptor and mapping are gone.
+ *
+ * Return: 0, -EBUSY for a handle that does not own the queue, -EINVAL for
+ * a wrong type, index, plane or flags or a queue without MMAP buffers, or
+ * another negative errno.
+ */
+int vb2x_ioctl_expbuf(struct file *file, void *priv,
+		      struct v4l2_exportbuffer *p);
 
 /**
  * vb2x_fh_is_owner_or_free() - whether a handle may change the queue

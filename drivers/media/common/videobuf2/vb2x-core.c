@@ -11,7 +11,9 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -158,6 +160,10 @@ static unsigned long vb2x_next_offset(struct vb2x_queue *q)
 	return PAGE_ALIGN((unsigned long)p->m.offset + p->length);
 }
 
+/*
+ * Allocate a buffer and, for MMAP, its memory. Returns the buffer or an
+ * ERR_PTR(): -EDQUOT when the budget refused the memory, -ENOMEM else.
+ */
 static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 					     unsigned int memory,
 					     unsigned int num_planes,
@@ -171,7 +177,7 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 
 	vb = kzalloc(q->buf_struct_size, GFP_KERNEL);
 	if (!vb)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	vb->vb2x_queue = q;
 	vb->index = q->num_buffers;
 	vb->type = q->type;
@@ -189,12 +195,17 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 		if (*offset + size > (unsigned long)U32_MAX + 1) {
 			vb2x_dbg(q, "mmap offsets exhausted\n");
 			vb2x_buffer_free(vb);
-			return NULL;
+			return ERR_PTR(-ENOMEM);
 		}
-		mem = q->mem_ops->alloc(q->dev, sizes[plane], vb2x_dma_dir(q));
+		mem = q->mem_ops->alloc(q->dev, q->budget, sizes[plane],
+					vb2x_dma_dir(q));
 		if (IS_ERR_OR_NULL(mem)) {
 			vb2x_buffer_free(vb);
-			return NULL;
+			if (PTR_ERR(mem) == -EDQUOT) {
+				vb2x_dbg(q, "buffer memory limit reached\n");
+				return ERR_PTR(-EDQUOT);
+			}
+			return ERR_PTR(-ENOMEM);
 		}
 		vb->planes[plane].mem_priv = mem;
 		vb->planes[plane].m.offset = *offset;
@@ -205,23 +216,27 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 
 /*
  * Allocate up to @count buffers after the existing ones. Returns how many
- * were allocated; fewer than asked when memory ran out.
+ * were allocated; fewer than asked when memory ran out, and then *@err
+ * says why (-EDQUOT: the budget refused).
  */
 static unsigned int vb2x_queue_alloc(struct vb2x_queue *q, unsigned int memory,
 				     unsigned int count,
 				     unsigned int num_planes,
-				     const unsigned int sizes[])
+				     const unsigned int sizes[], int *err)
 {
 	unsigned long offset = vb2x_next_offset(q);
 	struct vb2x_buffer *vb;
 	unsigned int i;
 
 	lockdep_assert_held(q->lock);
+	*err = 0;
 	mutex_lock(&q->mmap_lock);
 	for (i = 0; i < count; i++) {
 		vb = vb2x_buffer_alloc(q, memory, num_planes, sizes, &offset);
-		if (!vb)
+		if (IS_ERR(vb)) {
+			*err = PTR_ERR(vb);
 			break;
+		}
 		q->bufs[q->num_buffers++] = vb;
 	}
 	q->memory = memory;
@@ -288,7 +303,8 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
  *
  * Streaming stops first if it is on. Called with &vb2x_queue.lock held.
  *
- * Return: 0, -ENOMEM, or an error from &vb2x_ops.queue_setup.
+ * Return: 0, -ENOMEM (also when the buffers would exceed &vb2x_queue.budget:
+ * then none is kept), or an error from &vb2x_ops.queue_setup.
  */
 int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
 		      unsigned int *count)
@@ -316,8 +332,9 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
 		return ret;
 	num = clamp_t(unsigned int, num, 1, VB2X_MAX_BUFFERS);
 
-	allocated = vb2x_queue_alloc(q, memory, num, num_planes, sizes);
-	if (!allocated || allocated < q->min_queued_buffers) {
+	allocated = vb2x_queue_alloc(q, memory, num, num_planes, sizes, &ret);
+	if (ret == -EDQUOT || !allocated ||
+	    allocated < q->min_queued_buffers) {
 		vb2x_dbg(q, "only %u of %u buffers allocated\n", allocated, num);
 		vb2x_queue_free_from(q, 0);
 		return -ENOMEM;
@@ -340,7 +357,8 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
  * Called with &vb2x_queue.lock held.
  *
  * Return: 0, -EINVAL (memory differs from the existing buffers', sizes
- * refused by the driver), -ENOBUFS (queue full) or -ENOMEM.
+ * refused by the driver), -ENOBUFS (queue full) or -ENOMEM (also when the
+ * new buffers would exceed &vb2x_queue.budget: then none is added).
  */
 int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
 			  unsigned int *count, unsigned int num_planes,
@@ -374,9 +392,10 @@ int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
 		      VB2X_MAX_BUFFERS - q->num_buffers);
 
 	first = q->num_buffers;
-	allocated = vb2x_queue_alloc(q, memory, num, planes, plane_sizes);
-	if (!allocated) {
-		vb2x_dbg(q, "no buffer could be allocated\n");
+	allocated = vb2x_queue_alloc(q, memory, num, planes, plane_sizes, &ret);
+	if (ret == -EDQUOT || !allocated) {
+		vb2x_dbg(q, "%u of %u buffers allocated, none kept\n",
+			 allocated, num);
 		vb2x_queue_free_from(q, first);
 		return -ENOMEM;
 	}
@@ -797,6 +816,75 @@ __poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
 		return EPOLLERR;
 	if (vb2x_done_pending(q) || q->last_buffer_dequeued)
 		return ready;
+	return 0;
+}
+
+/**
+ * vb2x_core_expbuf() - VIDIOC_EXPBUF: export a plane as a dma-buf
+ * @q: the queue
+ * @type: buffer type from userspace
+ * @index: buffer index
+ * @plane: plane index
+ * @flags: O_CLOEXEC and an access mode (O_RDONLY, O_WRONLY or O_RDWR)
+ * @fd: out: the new file descriptor
+ *
+ * The dma-buf holds its own reference to the plane's memory, so it stays
+ * valid after the buffers are freed. Called with &vb2x_queue.lock held, by
+ * the owner of the queue only.
+ *
+ * Return: 0, -EINVAL (wrong type, index, plane or flags, no MMAP buffers,
+ * allocator cannot export) or an error from the export or fd allocation.
+ */
+int vb2x_core_expbuf(struct vb2x_queue *q, unsigned int type,
+		     unsigned int index, unsigned int plane, unsigned int flags,
+		     int *fd)
+{
+	struct vb2x_buffer *vb;
+	struct dma_buf *dbuf;
+	int ret;
+
+	lockdep_assert_held(q->lock);
+	if (type != q->type) {
+		vb2x_dbg(q, "expbuf: wrong buffer type %u\n", type);
+		return -EINVAL;
+	}
+	if (flags & ~(O_CLOEXEC | O_ACCMODE) ||
+	    (flags & O_ACCMODE) == O_ACCMODE) {
+		vb2x_dbg(q, "expbuf: invalid flags 0x%x\n", flags);
+		return -EINVAL;
+	}
+	if (!q->num_buffers || q->memory != VB2X_MEMORY_MMAP) {
+		vb2x_dbg(q, "expbuf: queue has no MMAP buffers\n");
+		return -EINVAL;
+	}
+	if (!q->mem_ops->get_dmabuf) {
+		vb2x_dbg(q, "expbuf: allocator cannot export\n");
+		return -EINVAL;
+	}
+	if (index >= q->num_buffers) {
+		vb2x_dbg(q, "expbuf: no buffer %u\n", index);
+		return -EINVAL;
+	}
+	vb = q->bufs[index];
+	if (plane >= vb->num_planes) {
+		vb2x_dbg(q, "expbuf: buffer %u has no plane %u\n", index, plane);
+		return -EINVAL;
+	}
+
+	dbuf = q->mem_ops->get_dmabuf(vb->planes[plane].mem_priv,
+				      flags & O_ACCMODE);
+	if (IS_ERR(dbuf)) {
+		vb2x_dbg(q, "expbuf: export of buffer %u plane %u failed\n",
+			 index, plane);
+		return PTR_ERR(dbuf);
+	}
+	ret = dma_buf_fd(dbuf, flags & O_CLOEXEC);
+	if (ret < 0) {
+		vb2x_dbg(q, "expbuf: no file descriptor: %d\n", ret);
+		dma_buf_put(dbuf);
+		return ret;
+	}
+	*fd = ret;
 	return 0;
 }
 

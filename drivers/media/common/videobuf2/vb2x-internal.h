@@ -60,6 +60,9 @@ void vb2x_core_queue_release(struct vb2x_queue *q);
 bool vb2x_core_buffer_mapped(struct vb2x_buffer *vb);
 __poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
 			poll_table *wait);
+int vb2x_core_expbuf(struct vb2x_queue *q, unsigned int type,
+		     unsigned int index, unsigned int plane, unsigned int flags,
+		     int *fd);
 int vb2x_core_mmap(struct vb2x_queue *q, void *owner,
 		   struct vm_area_struct *vma);
 

@@ -606,6 +606,28 @@ int vb2x_ioctl_streamoff(struct file *file, void *priv,
 }
 
 /**
+ * vb2x_ioctl_expbuf() - VIDIOC_EXPBUF, for the queue's owner only
+ * @file: the file
+ * @priv: the &struct v4l2_fh of @file
+ * @p: the request; @p->fd is set on success
+ *
+ * Return: 0, -EBUSY for a handle that does not own the queue, -EINVAL or
+ * another negative errno.
+ */
+int vb2x_ioctl_expbuf(struct file *file, void *priv,
+		      struct v4l2_exportbuffer *p)
+{
+	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	int ret;
+
+	ret = vb2x_check_owner(fh);
+	if (ret)
+		return ret;
+	return vb2x_core_expbuf(fh->queue, p->type, p->index, p->plane,
+				p->flags, &p->fd);
+}
+
+/**
  * vb2x_fh_is_owner_or_free() - whether a handle may change the queue
  * @file: the file
  *

@@ -2,9 +2,11 @@
 /*
  * vb2x-vmalloc.c - vmalloc memory ops of the vivid-expbuf videobuf2
  *
- * MMAP memory comes from vmalloc_user() (zeroed, mappable to userspace) and
- * is reference counted: the plane holds one reference and every VMA one
- * more, so buffers freed while mapped stay valid until unmapped. USERPTR
+ * MMAP memory is made of zeroed pages charged to the allocating process's
+ * memory cgroup and to the device's budget, mapped into the kernel with
+ * vmap(). It is reference counted (see &struct vb2x_vmalloc_buf): the
+ * plane, every VMA and every exported dma-buf hold a reference, so buffers
+ * freed while mapped or exported stay valid until the last user goes. USERPTR
  * memory is pinned with pin_user_pages_fast() and mapped into the kernel
  * with vm_map_ram() while the plane uses it.
  */
@@ -16,55 +18,97 @@
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <media/vb2x-budget.h>
 #include <media/vb2x-vmalloc.h>
 
-/**
- * struct vb2x_vmalloc_buf - memory of one plane
- * @vaddr: kernel address of the first byte of the plane
- * @size: size of the plane in bytes
- * @refcount: MMAP: one reference for the plane, one per VMA; the memory is
- *	freed when it drops to zero
- * @pages: USERPTR: the pinned user pages
- * @n_pages: USERPTR: entries in @pages
- * @map: USERPTR: start of the vm_map_ram() mapping of @pages
- * @dirty: USERPTR: the device writes, so mark the pages dirty on unpin
- */
-struct vb2x_vmalloc_buf {
-	void		*vaddr;
-	unsigned long	size;
-	refcount_t	refcount;
-	struct page	**pages;
-	unsigned int	n_pages;
-	void		*map;
-	bool		dirty;
-};
+#include "vb2x-vmalloc-priv.h"
 
-static void *vb2x_vmalloc_alloc(struct device *dev, unsigned long size,
-				enum dma_data_direction dir)
+static void vb2x_vmalloc_free_pages(struct page **pages, unsigned int n)
 {
+	while (n--)
+		__free_page(pages[n]);
+	kvfree(pages);
+}
+
+static void *vb2x_vmalloc_alloc(struct device *dev, struct vb2x_budget *budget,
+				unsigned long size, enum dma_data_direction dir)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
 	struct vb2x_vmalloc_buf *buf;
+	unsigned int i;
+	int ret;
+
+	size = PAGE_ALIGN(size);
+	if (!size || (size >> PAGE_SHIFT) > INT_MAX)
+		return ERR_PTR(-EINVAL);
+	ret = vb2x_budget_charge(budget, size);
+	if (ret)
+		return ERR_PTR(ret);
 
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
-		return ERR_PTR(-ENOMEM);
-	buf->size = PAGE_ALIGN(size);
-	buf->vaddr = vmalloc_user(buf->size);
-	if (!buf->vaddr) {
-		kfree(buf);
-		return ERR_PTR(-ENOMEM);
+		goto uncharge;
+	buf->size = size;
+	buf->n_pages = size >> PAGE_SHIFT;
+	buf->pages = kvcalloc(buf->n_pages, sizeof(*buf->pages), GFP_KERNEL);
+	if (!buf->pages)
+		goto free_buf;
+	for (i = 0; i < buf->n_pages; i++) {
+		buf->pages[i] = alloc_page(gfp);
+		if (!buf->pages[i]) {
+			vb2x_vmalloc_free_pages(buf->pages, i);
+			goto free_buf;
+		}
 	}
+	/* VM_USERMAP lets remap_vmalloc_range() map it for V4L2 mmap(). */
+	buf->vaddr = vmap(buf->pages, buf->n_pages, VM_MAP | VM_USERMAP,
+			  PAGE_KERNEL);
+	if (!buf->vaddr) {
+		vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
+		goto free_buf;
+	}
+	dma_resv_init(&buf->resv);
+	buf->budget = budget;
 	refcount_set(&buf->refcount, 1);
 	return buf;
+
+free_buf:
+	kfree(buf);
+uncharge:
+	vb2x_budget_uncharge(budget, size);
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * vb2x_vmalloc_buf_get() - take one more reference to MMAP memory
+ * @buf: the memory, on which the caller already holds a reference
+ */
+void vb2x_vmalloc_buf_get(struct vb2x_vmalloc_buf *buf)
+{
+	refcount_inc(&buf->refcount);
+}
+
+/**
+ * vb2x_vmalloc_buf_put() - drop a reference to MMAP memory
+ * @buf: the memory
+ *
+ * The last reference frees the memory, its reservation object and its
+ * budget charge: this is the only place that does.
+ */
+void vb2x_vmalloc_buf_put(struct vb2x_vmalloc_buf *buf)
+{
+	if (!refcount_dec_and_test(&buf->refcount))
+		return;
+	vunmap(buf->vaddr);
+	vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
+	dma_resv_fini(&buf->resv);
+	vb2x_budget_uncharge(buf->budget, buf->size);
+	kfree(buf);
 }
 
 static void vb2x_vmalloc_put(void *buf_priv)
 {
-	struct vb2x_vmalloc_buf *buf = buf_priv;
-
-	if (!refcount_dec_and_test(&buf->refcount))
-		return;
-	vfree(buf->vaddr);
-	kfree(buf);
+	vb2x_vmalloc_buf_put(buf_priv);
 }
 
 static void *vb2x_vmalloc_get_userptr(struct device *dev, unsigned long vaddr,
@@ -153,14 +197,12 @@ static unsigned int vb2x_vmalloc_num_users(void *buf_priv)
 /* A VMA was duplicated (fork) or split: the copy holds its own reference. */
 static void vb2x_vmalloc_vm_open(struct vm_area_struct *vma)
 {
-	struct vb2x_vmalloc_buf *buf = vma->vm_private_data;
-
-	refcount_inc(&buf->refcount);
+	vb2x_vmalloc_buf_get(vma->vm_private_data);
 }
 
 static void vb2x_vmalloc_vm_close(struct vm_area_struct *vma)
 {
-	vb2x_vmalloc_put(vma->vm_private_data);
+	vb2x_vmalloc_buf_put(vma->vm_private_data);
 }
 
 static const struct vm_operations_struct vb2x_vmalloc_vm_ops = {
@@ -190,4 +232,5 @@ const struct vb2x_mem_ops vb2x_vmalloc_memops = {
 	.vaddr = vb2x_vmalloc_vaddr,
 	.num_users = vb2x_vmalloc_num_users,
 	.mmap = vb2x_vmalloc_mmap,
+	.get_dmabuf = vb2x_vmalloc_get_dmabuf,
 };

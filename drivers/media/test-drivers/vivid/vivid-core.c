@@ -12,9 +12,11 @@
 
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <media/vb2x-budget.h>
 
 #include "vivid-core.h"
 
@@ -36,6 +38,21 @@ module_param_array(multiplanar, uint, NULL, 0444);
 MODULE_PARM_DESC(multiplanar,
 		 " API of each instance, default 1: 1 = single-planar, 2 = multi-planar");
 
+static unsigned int mem_limit_mb;
+module_param(mem_limit_mb, uint, 0644);
+MODULE_PARM_DESC(mem_limit_mb,
+		 " limit in MiB on the buffer memory of each instance still alive, orphaned buffers included; 0 (default) = a quarter of RAM");
+
+/* The budget limit in bytes, read at each buffer allocation. */
+static unsigned long vivid_mem_limit(void)
+{
+	unsigned int mb = READ_ONCE(mem_limit_mb);
+
+	if (!mb)
+		return (totalram_pages() / 4) << PAGE_SHIFT;
+	return (unsigned long)mb << 20;
+}
+
 static struct platform_device *vivid_pdevs[VIVID_MAX_DEVS];
 
 static void vivid_dev_release(struct v4l2_device *v4l2_dev)
@@ -44,6 +61,7 @@ static void vivid_dev_release(struct v4l2_device *v4l2_dev)
 					     v4l2_dev);
 
 	vivid_cap_free(dev);
+	vb2x_budget_put(dev->budget);
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 	put_device(dev->pdev_dev);
 	kfree(dev);
@@ -64,6 +82,11 @@ static int vivid_probe(struct platform_device *pdev)
 	if (!dev)
 		return -ENOMEM;
 	dev->inst = inst;
+	dev->budget = vb2x_budget_create(vivid_mem_limit);
+	if (!dev->budget) {
+		kfree(dev);
+		return -ENOMEM;
+	}
 	dev->pdev_dev = get_device(&pdev->dev);
 	snprintf(dev->v4l2_dev.name, sizeof(dev->v4l2_dev.name), "%s-%u",
 		 VIVID_DRV_NAME, inst);
@@ -73,6 +96,7 @@ static int vivid_probe(struct platform_device *pdev)
 	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
 	if (ret) {
 		put_device(dev->pdev_dev);
+		vb2x_budget_put(dev->budget);
 		kfree(dev);
 		return ret;
 	}

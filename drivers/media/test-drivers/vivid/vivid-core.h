@@ -110,6 +110,7 @@ struct vivid_buffer {
 	struct list_head	list;
 };
 
+struct vb2x_budget;
 struct vivid_dev;
 
 /**
@@ -157,6 +158,9 @@ struct vivid_cap {
  * @hflip: current V4L2_CID_HFLIP value; written by the control handler
  *	(under its lock), read locklessly by the capture thread
  * @test_pattern: current V4L2_CID_TEST_PATTERN value; as @hflip
+ * @budget: bound on the buffer memory of the instance's queues still
+ *	alive (mem_limit_mb); this struct holds one reference, dropped at
+ *	its release, and every allocation charged to it holds one more
  * @cap: the video capture node, NULL if node_types has no capture bit
  */
 struct vivid_dev {
@@ -166,6 +170,7 @@ struct vivid_dev {
 	struct v4l2_ctrl_handler ctrl_handler;
 	u32			hflip;
 	u32			test_pattern;
+	struct vb2x_budget	*budget;
 	struct vivid_cap	*cap;
 };
 

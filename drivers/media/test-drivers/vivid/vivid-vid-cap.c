@@ -394,6 +394,7 @@ static const struct v4l2_ioctl_ops vivid_cap_ioctl_ops = {
 	.vidioc_dqbuf			= vb2x_ioctl_dqbuf,
 	.vidioc_streamon		= vb2x_ioctl_streamon,
 	.vidioc_streamoff		= vb2x_ioctl_streamoff,
+	.vidioc_expbuf			= vb2x_ioctl_expbuf,
 
 	.vidioc_log_status		= v4l2_ctrl_log_status,
 	.vidioc_subscribe_event		= v4l2_ctrl_subscribe_event,
@@ -419,6 +420,7 @@ static int vivid_cap_init_queue(struct vivid_cap *cap)
 	q->dev = cap->dev->pdev_dev;
 	q->ops = &vivid_cap_qops;
 	q->mem_ops = &vb2x_vmalloc_memops;
+	q->budget = cap->dev->budget;
 	q->drv_priv = cap;
 	q->buf_struct_size = sizeof(struct vivid_buffer);
 	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vb2x-vmalloc-dmabuf.c - dma-buf exporter of the vmalloc allocator
+ *
+ * Each dma-buf holds a reference to the plane's memory from export to its
+ * release, and each mmap() VMA of a dma-buf one more from mmap (or the
+ * VMA's open) to its close. Importers get a scatter list of the plane's
+ * pages, mapped for their device in the direction they ask. Userspace
+ * mappings are VM_PFNMAP, so the pages cannot be pinned through them
+ * (get_user_pages, vmsplice and USERPTR buffers all fail on them). All
+ * dma-bufs of a plane share the plane's reservation object.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "vb2x-vmalloc-priv.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/**
+ * struct vb2x_vmalloc_attach - one importer's view of a plane
+ * @sgt: the plane's pages, built at attach
+ * @dir: direction @sgt is mapped in for the importer's device, or
+ *	%DMA_NONE while unmapped. Changed by map and unmap, read by the CPU
+ *	access callbacks under the dma-buf's reservation lock.
+ */
+struct vb2x_vmalloc_attach {
+	struct sg_table			sgt;
+	enum dma_data_direction		dir;
+};
+
+static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
+			      struct dma_buf_attachment *attach)
+{
+	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	struct vb2x_vmalloc_attach *a;
+	int ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	ret = sg_alloc_table_from_pages(&a->sgt, buf->pages, buf->n_pages, 0,
+					buf->size, GFP_KERNEL);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	a->dir = DMA_NONE;
+	attach->priv = a;
+	return 0;
+}
+
+static void vb2x_dmabuf_detach(struct dma_buf *dbuf,
+			       struct dma_buf_attachment *attach)
+{
+	struct vb2x_vmalloc_attach *a = attach->priv;
+
+	if (a->dir != DMA_NONE)
+		dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir)
+{
+	struct vb2x_vmalloc_attach *a = attach->priv;
+	int ret;
+
+	if (a->dir != DMA_NONE) {
+		pr_debug("vb2x: dma-buf attachment already mapped\n");
+		return ERR_PTR(-EBUSY);
+	}
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+	if (ret)
+		return ERR_PTR(ret);
+	a->dir = dir;
+	return &a->sgt;
+}
+
+static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+	struct vb2x_vmalloc_attach *a = attach->priv;
+
+	if (WARN_ON_ONCE(sgt != &a->sgt || a->dir == DMA_NONE))
+		return;
+	dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
+	a->dir = DMA_NONE;
+}
+
+/* Hand the memory to the CPU (@for_cpu) or back to the importers' devices. */
+static void vb2x_dmabuf_sync(struct dma_buf *dbuf, bool for_cpu)
+{
+	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	struct dma_buf_attachment *attach;
+	struct vb2x_vmalloc_attach *a;
+
+	dma_resv_lock(dbuf->resv, NULL);
+	list_for_each_entry(attach, &dbuf->attachments, node) {
+		a = attach->priv;
+		if (a->dir == DMA_NONE)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(attach->dev, &a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(attach->dev, &a->sgt,
+						    a->dir);
+	}
+	dma_resv_unlock(dbuf->resv);
+	if (for_cpu)
+		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
+	else
+		flush_kernel_vmap_range(buf->vaddr, buf->size);
+}
+
+static int vb2x_dmabuf_begin_cpu_access(struct dma_buf *dbuf,
+					enum dma_data_direction dir)
+{
+	vb2x_dmabuf_sync(dbuf, true);
+	return 0;
+}
+
+static int vb2x_dmabuf_end_cpu_access(struct dma_buf *dbuf,
+				      enum dma_data_direction dir)
+{
+	vb2x_dmabuf_sync(dbuf, false);
+	return 0;
+}
+
+/* The memory is always mapped into the kernel: vmap hands that out. */
+static int vb2x_dmabuf_vmap(struct dma_buf *dbuf, struct iosys_map *map)
+{
+	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+
+	iosys_map_set_vaddr(map, buf->vaddr);
+	return 0;
+}
+
+static void vb2x_dmabuf_vunmap(struct dma_buf *dbuf, struct iosys_map *map)
+{
+	iosys_map_clear(map);
+}
+
+static void vb2x_dmabuf_vm_open(struct vm_area_struct *vma)
+{
+	vb2x_vmalloc_buf_get(vma->vm_private_data);
+}
+
+static void vb2x_dmabuf_vm_close(struct vm_area_struct *vma)
+{
+	vb2x_vmalloc_buf_put(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct vb2x_dmabuf_vm_ops = {
+	.open = vb2x_dmabuf_vm_open,
+	.close = vb2x_dmabuf_vm_close,
+};
+
+/*
+ * Map the pages by PFN, so the VMA is VM_PFNMAP and no page behind it can
+ * be pinned through it. Only shared mappings (VM_MAYSHARE: the VFS clears
+ * VM_SHARED on a shared mapping of a read-only file): a private one would
+ * need copy-on-write of PFN-mapped memory.
+ */
+static int vb2x_dmabuf_mmap(struct dma_buf *dbuf, struct vm_area_struct *vma)
+{
+	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	unsigned long first = vma->vm_pgoff;
+	unsigned long count = vma_pages(vma);
+	unsigned long i;
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		pr_debug("vb2x: dma-buf mmap must be shared\n");
+		return -EINVAL;
+	}
+	if (first > buf->n_pages || count > buf->n_pages - first) {
+		pr_debug("vb2x: dma-buf mmap past the end of the buffer\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++) {
+		ret = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT),
+				      page_to_pfn(buf->pages[first + i]),
+				      PAGE_SIZE, vma->vm_page_prot);
+		if (ret)
+			return ret;
+	}
+	vma->vm_private_data = buf;
+	vma->vm_ops = &vb2x_dmabuf_vm_ops;
+	vb2x_dmabuf_vm_open(vma);
+	return 0;
+}
+
+static void vb2x_dmabuf_release(struct dma_buf *dbuf)
+{
+	vb2x_vmalloc_buf_put(dbuf->priv);
+}
+
+static const struct dma_buf_ops vb2x_vmalloc_dmabuf_ops = {
+	.attach = vb2x_dmabuf_attach,
+	.detach = vb2x_dmabuf_detach,
+	.map_dma_buf = vb2x_dmabuf_map,
+	.unmap_dma_buf = vb2x_dmabuf_unmap,
+	.begin_cpu_access = vb2x_dmabuf_begin_cpu_access,
+	.end_cpu_access = vb2x_dmabuf_end_cpu_access,
+	.vmap = vb2x_dmabuf_vmap,
+	.vunmap = vb2x_dmabuf_vunmap,
+	.mmap = vb2x_dmabuf_mmap,
+	.release = vb2x_dmabuf_release,
+};
+
+/**
+ * vb2x_vmalloc_get_dmabuf() - export MMAP memory as a new dma-buf
+ * @buf_priv: the &struct vb2x_vmalloc_buf
+ * @flags: access mode of the dma-buf's file (O_RDONLY, O_WRONLY, O_RDWR)
+ *
+ * The dma-buf uses the plane's reservation object, holds a reference to
+ * the memory until its release, and pins this module (exp_info.owner).
+ *
+ * Return: the dma-buf or an ERR_PTR().
+ */
+struct dma_buf *vb2x_vmalloc_get_dmabuf(void *buf_priv, unsigned long flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct vb2x_vmalloc_buf *buf = buf_priv;
+	struct dma_buf *dbuf;
+
+	exp_info.ops = &vb2x_vmalloc_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = flags;
+	exp_info.priv = buf;
+	exp_info.resv = &buf->resv;
+
+	vb2x_vmalloc_buf_get(buf);
+	dbuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dbuf))
+		vb2x_vmalloc_buf_put(buf);
+	return dbuf;
+}
