@@ -30,8 +30,11 @@ MODULE_IMPORT_NS(DMA_BUF);
  * struct vb2x_vmalloc_attach - one importer's view of a plane
  * @sgt: the plane's pages, built at attach
  * @dir: direction @sgt is mapped in for the importer's device, or
- *	%DMA_NONE while unmapped. Changed by map and unmap, read by the CPU
- *	access callbacks under the dma-buf's reservation lock.
+ *	%DMA_NONE while unmapped. Changed by map and unmap, which the dma-buf
+ *	core calls under the reservation lock on 6.12 (on 6.1 only for
+ *	dynamic importers); read by the CPU access callbacks under that lock,
+ *	so on 6.1 a sync racing with a static importer's own map or unmap may
+ *	skip or add one sync of that importer's mapping.
  */
 struct vb2x_vmalloc_attach {
 	struct sg_table			sgt;
