@@ -652,9 +652,11 @@ static void export_capture(void)
 
 			ok = end >= 0 && (size_t)end == xr[i].len[p];
 			if (!ok)
-				tap_diag("buffer %d plane %u: lseek end %lld, QUERYBUF length %zu (%s)",
-					 i, p, (long long)end, xr[i].len[p],
-					 end < 0 ? strerror(errno) : "");
+				tap_diag("buffer %d plane %u: lseek end %lld%s%s, QUERYBUF length %zu",
+					 i, p, (long long)end,
+					 end < 0 ? " " : "",
+					 end < 0 ? strerror(errno) : "",
+					 xr[i].len[p]);
 		}
 	}
 	tap_ok(ok, "expbuf: lseek SEEK_END is the plane length");
@@ -1084,12 +1086,14 @@ static void mem_limit_checks(void)
 		kept_bytes += bytes;
 		req_bytes = bytes;
 	}
+	tap_diag("limit %zu bytes: REQBUFS %s after %d rounds keeping %zu bytes (request %zu)",
+		 limit, errname(err ? -1 : 0, err), round, kept_bytes,
+		 req_bytes);
 	ok = !ret && err == ENOMEM && kept_bytes <= limit + req_bytes &&
 	     kept_bytes + 2 * req_bytes > limit;
 	if (!tap_ok(ok, "expbuf: %s", n1))
-		tap_diag("limit %zu bytes: after %d rounds keeping %zu bytes (request %zu): %s; expected ENOMEM from REQBUFS within one request of the limit",
-			 limit, round, kept_bytes, req_bytes,
-			 ret ? why : errname(err ? -1 : 0, err));
+		tap_diag("%s; expected ENOMEM from REQBUFS within one request of the limit",
+			 ret ? why : "wrong outcome");
 
 	for (i = 0; i < nkept; i++)
 		xbuf_release(&kept[i]);
