@@ -191,12 +191,18 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 		vb->planes[plane].min_length = sizes[plane];
 		if (memory != VB2X_MEMORY_MMAP)
 			continue;
+		/*
+		 * MMAP memory comes in whole pages and the plane reports all
+		 * of it, so QUERYBUF's length, the mmap size and the size of
+		 * an exported dma-buf (lseek) are one number.
+		 */
 		size = PAGE_ALIGN((unsigned long)sizes[plane]);
-		if (*offset + size > (unsigned long)U32_MAX + 1) {
+		if (*offset + size > U32_MAX) {
 			vb2x_dbg(q, "mmap offsets exhausted\n");
 			vb2x_buffer_free(vb);
 			return ERR_PTR(-ENOMEM);
 		}
+		vb->planes[plane].length = size;
 		mem = q->mem_ops->alloc(q->dev, q->budget, sizes[plane],
 					vb2x_dma_dir(q));
 		if (IS_ERR_OR_NULL(mem)) {
