@@ -18,26 +18,10 @@
 static struct vlib_dev dev;
 static struct vlib_fmt fmt;
 
-static const char *errname(int ret, int err)
-{
-	static char buf[64];
-
-	if (ret != -1) {
-		snprintf(buf, sizeof(buf), "success (ret %d)", ret);
-		return buf;
-	}
-	snprintf(buf, sizeof(buf), "errno %d (%s)", err, strerror(err));
-	return buf;
-}
-
 /* Reports that @ret/@err is the failure @want. */
 static bool expect_errno(int ret, int err, int want, const char *name)
 {
-	if (tap_ok(ret == -1 && err == want, "errors: %s", name))
-		return true;
-	tap_diag("expected errno %d (%s), got %s", want, strerror(want),
-		 errname(ret, err));
-	return false;
+	return tap_errno(ret, err, want, "errors: %s", name);
 }
 
 static void works_after(const char *name)
@@ -367,15 +351,7 @@ static void mplane_cases(void)
 
 int main(int argc, char **argv)
 {
-	const char *path = vlib_parse_args(argc, argv);
-
-	if (vlib_open(&dev, path, 0)) {
-		printf("1..0 # SKIP cannot open %s: %s\n", path,
-		       strerror(errno));
-		return 1;
-	}
-	tap_diag("%s: %s, %s API", path, (char *)dev.cap.card,
-		 dev.mplane ? "multi-planar" : "single-planar");
+	vlib_start(argc, argv, &dev, NULL);
 	bad_types();
 	bad_index();
 	bad_memory();

@@ -60,32 +60,16 @@ static size_t page;
 static char saved_limit[32];
 static bool limit_changed;
 
-static const char *errname(int ret, int err)
-{
-	static char buf[64];
-
-	if (ret != -1) {
-		snprintf(buf, sizeof(buf), "success (ret %d)", ret);
-		return buf;
-	}
-	snprintf(buf, sizeof(buf), "errno %d (%s)", err, strerror(err));
-	return buf;
-}
-
 static bool expect_errno(int ret, int err, int want, const char *name)
 {
-	if (tap_ok(ret == -1 && err == want, "expbuf: %s", name))
-		return true;
-	tap_diag("expected errno %d (%s), got %s", want, strerror(want),
-		 errname(ret, err));
-	return false;
+	return tap_errno(ret, err, want, "expbuf: %s", name);
 }
 
 static bool expect_ok(int ret, int err, const char *name)
 {
 	if (tap_ok(ret >= 0, "expbuf: %s", name))
 		return true;
-	tap_diag("expected success, got %s", errname(ret, err));
+	tap_diag("expected success, got %s", tap_errname(ret, err));
 	return false;
 }
 
@@ -589,7 +573,7 @@ static void userptr_check(void *map, size_t maplen)
 	if (!tap_ok(ret == -1 && (err == EFAULT || err == EINVAL),
 		    "expbuf: %s", name))
 		tap_diag("%s: expected errno EFAULT or EINVAL, got %s", path,
-			 errname(ret, err));
+			 tap_errname(ret, err));
 out:
 	vlib_streamoff(&d3);
 	vlib_reqbufs(&d3, V4L2_MEMORY_USERPTR, 0, NULL);
@@ -739,6 +723,27 @@ static void export_capture(void)
 	free_copy(copy);
 }
 
+/*
+ * Allocates up to two buffers on d1, exports each read-only into @xr and
+ * captures one frame. Returns 0, or non-zero with the reason in @why.
+ */
+static int export_and_capture(struct xbuf *xr, int *count,
+			      struct vlib_frame *fr, char *why, size_t len)
+{
+	int i, ret;
+
+	*count = limit_count(vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 2, NULL));
+	ret = *count < 1;
+	if (ret)
+		snprintf(why, len, "REQBUFS: %s", strerror(errno));
+	for (i = 0; i < *count && !ret; i++)
+		ret = xbuf_export(&d1, i, O_CLOEXEC | O_RDONLY, &xr[i], why,
+				  len);
+	if (!ret)
+		ret = capture(&d1, *count, fr, why, len);
+	return ret;
+}
+
 /* The owner closes its file while streaming; the export keeps the frame. */
 static void orphan_by_close(void)
 {
@@ -753,15 +758,7 @@ static void orphan_by_close(void)
 	xbuf_init(&again);
 	for (i = 0; i < NBUFS; i++)
 		xbuf_init(&xr[i]);
-	count = limit_count(vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 2, NULL));
-	ret = count < 1;
-	if (ret)
-		snprintf(why, sizeof(why), "REQBUFS: %s", strerror(errno));
-	for (i = 0; i < count && !ret; i++)
-		ret = xbuf_export(&d1, i, O_CLOEXEC | O_RDONLY, &xr[i], why,
-				  sizeof(why));
-	if (!ret)
-		ret = capture(&d1, count, &fr, why, sizeof(why));
+	ret = export_and_capture(xr, &count, &fr, why, sizeof(why));
 	if (!ret) {
 		i = fr.buf.index < (uint32_t)count ? fr.buf.index : 0;
 		ret = xbuf_map(&xr[i], PROT_READ, why, sizeof(why));
@@ -939,15 +936,7 @@ static void pass_to_child(void)
 	}
 
 	memset(&req, 0, sizeof(req));
-	count = limit_count(vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 2, NULL));
-	ret = count < 1;
-	if (ret)
-		snprintf(why, sizeof(why), "REQBUFS: %s", strerror(errno));
-	for (i = 0; i < count && !ret; i++)
-		ret = xbuf_export(&d1, i, O_CLOEXEC | O_RDONLY, &xr[i], why,
-				  sizeof(why));
-	if (!ret)
-		ret = capture(&d1, count, &fr, why, sizeof(why));
+	ret = export_and_capture(xr, &count, &fr, why, sizeof(why));
 	if (!ret) {
 		idx = fr.buf.index < (uint32_t)count ? fr.buf.index : 0;
 		if (vlib_mmap_buf(&d1, idx, &vb))
@@ -1087,7 +1076,7 @@ static void mem_limit_checks(void)
 		req_bytes = bytes;
 	}
 	tap_diag("limit %zu bytes: REQBUFS %s after %d rounds keeping %zu bytes (request %zu)",
-		 limit, errname(err ? -1 : 0, err), round, kept_bytes,
+		 limit, tap_errname(err ? -1 : 0, err), round, kept_bytes,
 		 req_bytes);
 	ok = !ret && err == ENOMEM && kept_bytes <= limit + req_bytes &&
 	     kept_bytes + 2 * req_bytes > limit;
@@ -1103,7 +1092,7 @@ static void mem_limit_checks(void)
 	vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 0, NULL);
 	ok = count >= 1 && !vlib_smoke_stream(&d1, why, sizeof(why));
 	if (!tap_ok(ok, "expbuf: %s", n2))
-		tap_diag("%s", count < 1 ? errname(count, err) : why);
+		tap_diag("%s", count < 1 ? tap_errname(count, err) : why);
 	restore_limit();
 	if (limit_changed)
 		tap_diag("could not restore %s to %s", LIMIT_PARAM,
@@ -1116,17 +1105,10 @@ int main(int argc, char **argv)
 {
 	uint32_t fourcc;
 
-	node = vlib_parse_args(argc, argv);
 	page = sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
-	if (vlib_open(&d1, node, 0) || vlib_open(&d2, node, 0)) {
-		printf("1..0 # SKIP cannot open %s: %s\n", node,
-		       strerror(errno));
-		return 1;
-	}
+	node = vlib_start(argc, argv, &d1, &d2);
 	fourcc = d1.mplane ? V4L2_PIX_FMT_NV12M : V4L2_PIX_FMT_YUYV;
-	tap_diag("%s: %s, %s API", node, (char *)d1.cap.card,
-		 d1.mplane ? "multi-planar" : "single-planar");
 	vlib_streamoff(&d1);
 	vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 0, NULL);
 	vlib_set_ctrl(&d1, V4L2_CID_HFLIP, 0);

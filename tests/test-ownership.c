@@ -23,15 +23,7 @@ static struct vlib_fmt fmt;
 
 static bool expect_errno(int ret, int err, int want, const char *name)
 {
-	if (tap_ok(ret == -1 && err == want, "ownership: %s", name))
-		return true;
-	if (ret == -1)
-		tap_diag("expected errno %d (%s), got errno %d (%s)", want,
-			 strerror(want), err, strerror(err));
-	else
-		tap_diag("expected errno %d (%s), got success", want,
-			 strerror(want));
-	return false;
+	return tap_errno(ret, err, want, "ownership: %s", name);
 }
 
 static int streamon_off(struct vlib_dev *d, unsigned long req)
@@ -240,15 +232,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *path = vlib_parse_args(argc, argv);
-
-	if (vlib_open(&d1, path, 0) || vlib_open(&d2, path, 0)) {
-		printf("1..0 # SKIP cannot open %s: %s\n", path,
-		       strerror(errno));
-		return 1;
-	}
-	tap_diag("%s: %s, %s API", path, (char *)d1.cap.card,
-		 d1.mplane ? "multi-planar" : "single-planar");
+	vlib_start(argc, argv, &d1, &d2);
 	vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 0, NULL);
 	if (vlib_set_fmt(&d1, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, &fmt))
 		tap_diag("S_FMT: %s", strerror(errno));

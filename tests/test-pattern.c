@@ -372,19 +372,12 @@ static void test_format(uint32_t fourcc, uint32_t w, uint32_t h)
 
 int main(int argc, char **argv)
 {
-	const char *path = vlib_parse_args(argc, argv);
 	uint32_t formats[16];
 	int32_t hflip = -1, tp = -1;
 	unsigned int s;
 	int n, i;
 
-	if (vlib_open(&dev, path, 0)) {
-		printf("1..0 # SKIP cannot open %s: %s\n", path,
-		       strerror(errno));
-		return 1;
-	}
-	tap_diag("%s: %s, %s API", path, (char *)dev.cap.card,
-		 dev.mplane ? "multi-planar" : "single-planar");
+	vlib_start(argc, argv, &dev, NULL);
 	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
 	vlib_set_fps(&dev, 1, 30);
 	check_controls();

@@ -515,15 +515,7 @@ static void framerate(void)
 
 int main(int argc, char **argv)
 {
-	const char *path = vlib_parse_args(argc, argv);
-
-	if (vlib_open(&dev, path, 0)) {
-		printf("1..0 # SKIP cannot open %s: %s\n", path,
-		       strerror(errno));
-		return 1;
-	}
-	tap_diag("%s: %s, %s API", path, (char *)dev.cap.card,
-		 dev.mplane ? "multi-planar" : "single-planar");
+	vlib_start(argc, argv, &dev, NULL);
 	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
 	vlib_set_fps(&dev, 1, 30);
 	run(V4L2_MEMORY_MMAP, V4L2_PIX_FMT_YUYV, true);

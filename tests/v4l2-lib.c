@@ -129,6 +129,34 @@ int ioctl_timeout(int fd, unsigned long req, void *arg, unsigned int secs)
 	return ret;
 }
 
+/* "success (ret N)" or "errno N (text)": what a call returned, for diagnostics. */
+const char *tap_errname(int ret, int err)
+{
+	static char buf[64];
+
+	if (ret != -1)
+		snprintf(buf, sizeof(buf), "success (ret %d)", ret);
+	else
+		snprintf(buf, sizeof(buf), "errno %d (%s)", err, strerror(err));
+	return buf;
+}
+
+/* One check: the call returned -1 with errno @want. */
+bool tap_errno(int ret, int err, int want, const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (tap_ok(ret == -1 && err == want, "%s", name))
+		return true;
+	tap_diag("expected errno %d (%s), got %s", want, strerror(want),
+		 tap_errname(ret, err));
+	return false;
+}
+
 const char *vlib_parse_args(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -148,6 +176,26 @@ const char *vlib_parse_args(int argc, char **argv)
 		fprintf(stderr, "usage: %s -d /dev/videoN\n", argv[0]);
 		exit(2);
 	}
+	return path;
+}
+
+/*
+ * Parse -d and open the node as @d1 (and @d2 when not NULL); print the
+ * node's identity. A node that cannot be opened ends the program with an
+ * empty TAP plan that says why.
+ */
+const char *vlib_start(int argc, char **argv, struct vlib_dev *d1,
+		       struct vlib_dev *d2)
+{
+	const char *path = vlib_parse_args(argc, argv);
+
+	if (vlib_open(d1, path, 0) || (d2 && vlib_open(d2, path, 0))) {
+		printf("1..0 # SKIP cannot open %s: %s\n", path,
+		       strerror(errno));
+		exit(1);
+	}
+	tap_diag("%s: %s, %s API", path, (char *)d1->cap.card,
+		 d1->mplane ? "multi-planar" : "single-planar");
 	return path;
 }
 

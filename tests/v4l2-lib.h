@@ -112,11 +112,16 @@ void tap_skip(const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);
+const char *tap_errname(int ret, int err);
+bool tap_errno(int ret, int err, int want, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Device access */
 int xioctl(int fd, unsigned long req, void *arg);
 int ioctl_timeout(int fd, unsigned long req, void *arg, unsigned int secs);
 const char *vlib_parse_args(int argc, char **argv);
+const char *vlib_start(int argc, char **argv, struct vlib_dev *d1,
+		       struct vlib_dev *d2);
 int vlib_open(struct vlib_dev *d, const char *path, int flags);
 void vlib_close(struct vlib_dev *d);
 int vlib_get_fmt(struct vlib_dev *d, struct vlib_fmt *f);
