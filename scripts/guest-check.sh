@@ -53,6 +53,8 @@ stream5() { v4l2-ctl -d "$1" --stream-mmap --stream-count=5 --stream-to=/dev/nul
 loaded() { grep -q "^$1 " /proc/modules; }
 
 log "kernel $(uname -r), module $ko"
+# test-memcg needs cgroup v2; the guest's init does not mount it.
+grep -q ' cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
 step "modprobe videodev" modprobe videodev
 if ! step "insmod vivid-expbuf n_devs=2 multiplanar=1,2" \
 	insmod "$ko" n_devs=2 multiplanar=1,2; then
@@ -106,6 +108,28 @@ step "rmmod vivid while vivid-expbuf is loaded" rmmod vivid
 mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
 step "stream 5 frames from vivid-expbuf after vivid left (${ours[0]:-none})" \
 	stream5 "${ours[0]:-/dev/null}"
+
+# An open dma-buf keeps the module: export one buffer in a holder that
+# closes the video node, then rmmod must fail until the holder exits.
+hold_out=$RESULTS/dmabuf-hold.txt
+holder=
+if step "start dmabuf-hold on ${ours[0]:-none}" test -n "${ours[0]:-}"; then
+	timeout 120 "$REPO/build/utils/dmabuf-hold" -d "${ours[0]}" \
+		> "$hold_out" 2>&1 &
+	holder=$!
+	step "dmabuf-hold holds an export" \
+		timeout 30 sh -c "until grep -q '^holding' '$hold_out'; do sleep 0.2; done"
+fi
+step "rmmod refused while a dma-buf is open" \
+	sh -c '! rmmod vivid_expbuf && grep -q "^vivid_expbuf " /proc/modules'
+if [ -n "$holder" ]; then
+	kill "$holder"
+	wait "$holder"
+	st=$?
+	step "dmabuf-hold exits 0 on SIGTERM (status $st)" test "$st" -eq 0
+fi
+step "rmmod after the last dma-buf closed" rmmod vivid_expbuf
+step "insmod vivid-expbuf after the dma-buf hold" insmod "$ko"
 step "rmmod vivid-expbuf last" rmmod vivid_expbuf
 loaded vivid_expbuf && rmmod vivid_expbuf
 
