@@ -9,6 +9,10 @@
  * memory.current around each step, and moves back and removes the child
  * before it exits. Without cgroup v2 or its memory controller every check
  * is skipped.
+ *
+ * memory.current also counts pages the kernel keeps charged in per-CPU
+ * stocks (up to 64 pages a CPU), so two readings can differ by that much
+ * with no change in use; the export check allows for it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +32,7 @@
 #define NBUFS		4
 #define SLACK		(1024 * 1024)
 #define NCHECKS		4
+#define STOCK_PAGES	64
 
 static const char *const names[NCHECKS] = {
 	"buffer memory is charged to the allocating process's cgroup",
@@ -207,7 +212,7 @@ static void charge_checks(struct vlib_dev *d)
 {
 	long long base, full, kept, after;
 	long long page = sysconf(_SC_PAGESIZE);
-	long long one, total;
+	long long one, total, stock;
 	struct vlib_fmt fmt;
 	int count, fd = -1;
 
@@ -217,6 +222,7 @@ static void charge_checks(struct vlib_dev *d)
 		tap_diag("S_FMT XR24 %ux%u: %s", WIDTH, HEIGHT,
 			 strerror(errno));
 	one = ((long long)fmt.sizeimage[0] + page - 1) / page * page;
+	stock = STOCK_PAGES * page * sysconf(_SC_NPROCESSORS_CONF);
 
 	base = mem_current();
 	count = vlib_reqbufs(d, V4L2_MEMORY_MMAP, NBUFS, NULL);
@@ -238,9 +244,10 @@ static void charge_checks(struct vlib_dev *d)
 	kept = mem_current();
 	tap_diag("memory.current %lld with one export kept (+%lld)", kept,
 		 kept - base);
-	if (!tap_ok(fd >= 0 && one && kept - base >= one,
+	if (!tap_ok(fd >= 0 && one && kept - base >= one - stock,
 		    "memcg: %s", names[1]))
-		tap_diag("expected >= %lld bytes above the baseline", one);
+		tap_diag("expected >= %lld bytes above the baseline, less %lld of per-CPU stock",
+			 one, stock);
 
 	if (fd >= 0)
 		close(fd);
