@@ -80,9 +80,9 @@ enum vb2x_buffer_state {
 
 /**
  * struct vb2x_plane - one memory plane of a buffer
- * @mem_priv: the memory ops' handle of this plane's memory; the buffer
- *	holds one reference to it, dropped through &vb2x_mem_ops when the
- *	buffer is freed or its memory replaced
+ * @mem_priv: the memory ops' handle of this plane's memory (for DMABUF the
+ *	import of vb2x-dmabuf-import.c); the buffer holds one reference to
+ *	it, dropped when the buffer is freed or its memory replaced
  * @bytesused: bytes of payload in the plane
  * @length: size of the plane's memory in bytes
  * @min_length: size the driver asked for in &vb2x_ops.queue_setup
@@ -274,6 +274,10 @@ void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state);
  * vb2x_plane_vaddr() - kernel address of a plane's memory
  * @vb: the buffer
  * @plane: plane index
+ *
+ * For a DMABUF plane this is the dma-buf's kernel mapping, valid from the
+ * buffer's prepare or queue until it is dequeued or streaming stops, so
+ * always while the driver holds the buffer.
  *
  * Return: the address, or NULL if the plane has no kernel mapping.
  */

@@ -23,8 +23,14 @@
  *   pin is kept while the buffer is requeued with the same address and
  *   length, and dropped when the address changes or the buffers are freed.
  *
- * Imported dma-bufs (attach, map, unmap, detach) are to be added as further
- * optional members; the core calls only the members its memory kind needs.
+ * - DMABUF: not an allocator matter. vb2x-dmabuf-import.c imports the
+ *   dma-buf for every allocator alike: the plane holds one dma-buf
+ *   reference (dma_buf_get()) and one attachment to &vb2x_queue.dev from
+ *   the QBUF or PREPARE_BUF that brought it until another dma-buf replaces
+ *   it or the buffer is freed, and maps the attachment and vmaps the
+ *   dma-buf only while the buffer is prepared, queued or with the driver.
+ *
+ * The core calls only the members its memory kind needs.
  */
 #ifndef _MEDIA_VB2X_MEMOPS_H
 #define _MEDIA_VB2X_MEMOPS_H

@@ -85,10 +85,6 @@ int vb2x_core_check_memory(struct vb2x_queue *q, unsigned int memory)
 		vb2x_dbg(q, "allocator cannot use USERPTR memory\n");
 		return -EINVAL;
 	}
-	if (memory == VB2X_MEMORY_DMABUF) {
-		vb2x_dbg(q, "DMABUF import is not implemented\n");
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -106,6 +102,9 @@ static void vb2x_plane_release(struct vb2x_buffer *vb, unsigned int plane)
 			vb2x_dbg(q, "buffer %u plane %u still mapped, orphaned\n",
 				 vb->index, plane);
 		q->mem_ops->put(p->mem_priv);
+	} else if (vb->memory == VB2X_MEMORY_DMABUF) {
+		vb2x_import_release(p->mem_priv);
+		p->m.fd = 0;
 	} else {
 		q->mem_ops->put_userptr(p->mem_priv);
 		p->m.userptr = 0;
@@ -299,6 +298,11 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 	}
 	spin_unlock_irqrestore(&q->done_lock, flags);
 	wake_up_all(&q->done_wq);
+
+	/* No buffer is with the driver any more: drop the dma-buf mappings. */
+	if (q->memory == VB2X_MEMORY_DMABUF)
+		for (i = 0; i < q->num_buffers; i++)
+			vb2x_import_unmap_buffer(q->bufs[i]);
 }
 
 /**
@@ -458,8 +462,16 @@ static int vb2x_buf_prepare(struct vb2x_buffer *vb,
 	int ret = 0;
 
 	vb->state = VB2X_BUF_STATE_PREPARING;
-	if (vb->memory == VB2X_MEMORY_USERPTR)
+	if (vb->memory == VB2X_MEMORY_DMABUF) {
+		ret = vb2x_import_prepare(vb, info);
+		if (ret) {
+			vb->state = VB2X_BUF_STATE_DEQUEUED;
+			return ret;
+		}
+		ret = vb2x_import_map_buffer(vb);
+	} else if (vb->memory == VB2X_MEMORY_USERPTR) {
 		ret = vb2x_prepare_userptr(vb, info);
+	}
 	if (ret)
 		goto release;
 
@@ -489,6 +501,8 @@ release:
 	if (vb->memory == VB2X_MEMORY_USERPTR)
 		for (plane = 0; plane < vb->num_planes; plane++)
 			vb2x_plane_release(vb, plane);
+	else if (vb->memory == VB2X_MEMORY_DMABUF)
+		vb2x_import_unmap_buffer(vb);
 	vb->state = VB2X_BUF_STATE_DEQUEUED;
 	return ret;
 }
@@ -702,6 +716,8 @@ int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
 void vb2x_core_dqbuf_finish(struct vb2x_buffer *vb)
 {
 	lockdep_assert_held(vb->vb2x_queue->lock);
+	if (vb->memory == VB2X_MEMORY_DMABUF)
+		vb2x_import_unmap_buffer(vb);
 	vb->state = VB2X_BUF_STATE_DEQUEUED;
 }
 
@@ -790,7 +806,7 @@ bool vb2x_core_buffer_mapped(struct vb2x_buffer *vb)
 	const struct vb2x_mem_ops *ops = vb->vb2x_queue->mem_ops;
 	unsigned int plane;
 
-	if (!ops->num_users)
+	if (!ops->num_users || vb->memory != VB2X_MEMORY_MMAP)
 		return false;
 	for (plane = 0; plane < vb->num_planes; plane++)
 		if (vb->planes[plane].mem_priv &&
@@ -1006,8 +1022,11 @@ void *vb2x_plane_vaddr(struct vb2x_buffer *vb, unsigned int plane)
 {
 	const struct vb2x_mem_ops *ops = vb->vb2x_queue->mem_ops;
 
-	if (plane >= vb->num_planes || !vb->planes[plane].mem_priv ||
-	    !ops->vaddr)
+	if (plane >= vb->num_planes || !vb->planes[plane].mem_priv)
+		return NULL;
+	if (vb->memory == VB2X_MEMORY_DMABUF)
+		return vb2x_import_vaddr(vb->planes[plane].mem_priv);
+	if (!ops->vaddr)
 		return NULL;
 	return ops->vaddr(vb->planes[plane].mem_priv);
 }

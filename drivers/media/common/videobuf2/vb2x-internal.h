@@ -31,12 +31,14 @@ struct vm_area_struct;
  * @length: USERPTR: size of the user memory
  * @userptr: USERPTR: address of the user memory
  * @data_offset: offset of an output plane's payload
+ * @fd: DMABUF: file descriptor of the dma-buf
  */
 struct vb2x_plane_info {
 	unsigned int	bytesused;
 	unsigned int	length;
 	unsigned long	userptr;
 	unsigned int	data_offset;
+	int		fd;
 };
 
 void vb2x_core_queue_init(struct vb2x_queue *q);
@@ -65,5 +67,12 @@ int vb2x_core_expbuf(struct vb2x_queue *q, unsigned int type,
 		     int *fd);
 int vb2x_core_mmap(struct vb2x_queue *q, void *owner,
 		   struct vm_area_struct *vma);
+
+int vb2x_import_prepare(struct vb2x_buffer *vb,
+			const struct vb2x_plane_info *info);
+int vb2x_import_map_buffer(struct vb2x_buffer *vb);
+void vb2x_import_unmap_buffer(struct vb2x_buffer *vb);
+void vb2x_import_release(void *priv);
+void *vb2x_import_vaddr(void *priv);
 
 #endif /* _VB2X_INTERNAL_H */

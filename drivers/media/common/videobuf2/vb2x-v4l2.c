@@ -89,6 +89,8 @@ static u32 vb2x_buf_caps(struct vb2x_queue *q)
 		caps |= V4L2_BUF_CAP_SUPPORTS_MMAP;
 	if (q->io_modes & VB2X_USERPTR)
 		caps |= V4L2_BUF_CAP_SUPPORTS_USERPTR;
+	if (q->io_modes & VB2X_DMABUF)
+		caps |= V4L2_BUF_CAP_SUPPORTS_DMABUF;
 #ifdef V4L2_BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS
 	caps |= V4L2_BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS;
 #endif
@@ -158,6 +160,8 @@ static void vb2x_fill_v4l2_buffer(struct vb2x_buffer *vb,
 			pd->data_offset = p->data_offset;
 			if (vb->memory == VB2X_MEMORY_MMAP)
 				pd->m.mem_offset = p->m.offset;
+			else if (vb->memory == VB2X_MEMORY_DMABUF)
+				pd->m.fd = p->m.fd;
 			else
 				pd->m.userptr = p->m.userptr;
 		}
@@ -167,6 +171,8 @@ static void vb2x_fill_v4l2_buffer(struct vb2x_buffer *vb,
 		b->bytesused = p->bytesused;
 		if (vb->memory == VB2X_MEMORY_MMAP)
 			b->m.offset = p->m.offset;
+		else if (vb->memory == VB2X_MEMORY_DMABUF)
+			b->m.fd = p->m.fd;
 		else
 			b->m.userptr = p->m.userptr;
 	}
@@ -260,13 +266,16 @@ static int vb2x_get_plane_info(struct vb2x_buffer *vb,
 			info[plane].length = ps->length;
 			info[plane].userptr = ps->m.userptr;
 			info[plane].data_offset = ps->data_offset;
+			info[plane].fd = ps->m.fd;
 		} else {
 			info[plane].bytesused = b->bytesused;
 			info[plane].length = b->length;
 			info[plane].userptr = b->m.userptr;
 			info[plane].data_offset = 0;
+			info[plane].fd = b->m.fd;
 		}
-		if (!q->is_output)
+		/* A dma-buf's payload is checked against its size on import. */
+		if (!q->is_output || vb->memory == VB2X_MEMORY_DMABUF)
 			continue;
 
 		length = vb->memory == VB2X_MEMORY_USERPTR ?

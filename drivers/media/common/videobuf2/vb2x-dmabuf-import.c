@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vb2x-dmabuf-import.c - DMABUF planes: memory imported from a dma-buf
+ *
+ * Import works the same for every allocator, so it lives here and not
+ * behind &struct vb2x_mem_ops. A DMABUF plane's &vb2x_plane.mem_priv is a
+ * &struct vb2x_import, which holds one dma-buf reference (dma_buf_get())
+ * and one attachment to &vb2x_queue.dev from the QBUF or PREPARE_BUF that
+ * brought the dma-buf until another dma-buf replaces it at the same
+ * plane or the buffer is freed. While the buffer is prepared, queued or
+ * with the driver, the attachment is also mapped and the dma-buf vmapped
+ * for the driver's CPU access (vb2x_plane_vaddr()); the mapping is taken
+ * at prepare time and dropped at DQBUF, STREAMOFF or when the buffers
+ * are freed. All of this runs with &vb2x_queue.lock held.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/iosys-map.h>
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <media/vb2x-core.h>
+
+#include "vb2x-internal.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/**
+ * struct vb2x_import - a dma-buf imported into one plane
+ * @dbuf: the dma-buf; this struct holds one reference to it
+ * @attach: attachment of @dbuf to &vb2x_queue.dev, owned by this struct
+ * @sgt: the attachment's mapping, NULL while unmapped
+ * @map: kernel mapping of @dbuf, valid while @sgt is set
+ * @dir: DMA direction of the queue (the device writes for capture)
+ *
+ * All fields are protected by &vb2x_queue.lock.
+ */
+struct vb2x_import {
+	struct dma_buf			*dbuf;
+	struct dma_buf_attachment	*attach;
+	struct sg_table			*sgt;
+	struct iosys_map		map;
+	enum dma_data_direction		dir;
+};
+
+/*
+ * From 6.2 on dma_buf_vmap() wants the reservation lock held (6.12 also
+ * has an _unlocked variant, 6.1 does not); 6.1 takes the dma-buf's own
+ * mutex inside and only needs the lock not to be held by the exporter's
+ * vmap, which none of 6.1's does. Taking it here works on both.
+ */
+static int vb2x_import_vmap(struct dma_buf *dbuf, struct iosys_map *map)
+{
+	int ret;
+
+	dma_resv_lock(dbuf->resv, NULL);
+	ret = dma_buf_vmap(dbuf, map);
+	dma_resv_unlock(dbuf->resv);
+	return ret;
+}
+
+static void vb2x_import_vunmap(struct dma_buf *dbuf, struct iosys_map *map)
+{
+	dma_resv_lock(dbuf->resv, NULL);
+	dma_buf_vunmap(dbuf, map);
+	dma_resv_unlock(dbuf->resv);
+}
+
+/* CPU access as the driver does it: it writes capture, reads output. */
+static enum dma_data_direction vb2x_cpu_dir(enum dma_data_direction dir)
+{
+	return dir == DMA_FROM_DEVICE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+}
+
+static void vb2x_import_unmap(struct vb2x_import *imp)
+{
+	if (!imp->sgt)
+		return;
+	dma_buf_end_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+	vb2x_import_vunmap(imp->dbuf, &imp->map);
+	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt, imp->dir);
+	imp->sgt = NULL;
+}
+
+static int vb2x_import_map(struct vb2x_queue *q, struct vb2x_import *imp)
+{
+	struct sg_table *sgt;
+	int ret;
+
+	if (imp->sgt)
+		return 0;
+	sgt = dma_buf_map_attachment_unlocked(imp->attach, imp->dir);
+	if (IS_ERR(sgt)) {
+		vb2x_dbg(q, "cannot map dma-buf: %ld\n", PTR_ERR(sgt));
+		return PTR_ERR(sgt);
+	}
+	ret = vb2x_import_vmap(imp->dbuf, &imp->map);
+	if (!ret && (imp->map.is_iomem || !imp->map.vaddr))
+		ret = -EINVAL;
+	if (ret) {
+		vb2x_dbg(q, "dma-buf has no kernel address: %d\n", ret);
+		goto unmap;
+	}
+	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+	if (ret) {
+		vb2x_dbg(q, "dma-buf refused CPU access: %d\n", ret);
+		vb2x_import_vunmap(imp->dbuf, &imp->map);
+		goto unmap;
+	}
+	imp->sgt = sgt;
+	return 0;
+
+unmap:
+	dma_buf_unmap_attachment_unlocked(imp->attach, sgt, imp->dir);
+	return ret;
+}
+
+/**
+ * vb2x_import_release() - unmap, detach and drop an imported dma-buf
+ * @priv: the &struct vb2x_import of a DMABUF plane
+ */
+void vb2x_import_release(void *priv)
+{
+	struct vb2x_import *imp = priv;
+
+	vb2x_import_unmap(imp);
+	dma_buf_detach(imp->dbuf, imp->attach);
+	dma_buf_put(imp->dbuf);
+	kfree(imp);
+}
+
+/**
+ * vb2x_import_vaddr() - kernel address of a mapped DMABUF plane
+ * @priv: the &struct vb2x_import of the plane
+ *
+ * Return: the address, or NULL while the plane is not mapped.
+ */
+void *vb2x_import_vaddr(void *priv)
+{
+	struct vb2x_import *imp = priv;
+
+	return imp->sgt ? imp->map.vaddr : NULL;
+}
+
+/* Take a reference to the dma-buf behind @fd and check it fits the plane. */
+static struct dma_buf *vb2x_import_get(struct vb2x_buffer *vb,
+				       unsigned int plane,
+				       const struct vb2x_plane_info *info)
+{
+	struct vb2x_queue *q = vb->vb2x_queue;
+	fmode_t need = q->is_output ? FMODE_READ : FMODE_WRITE;
+	unsigned int bytesused;
+	struct dma_buf *dbuf;
+	int ret = -EINVAL;
+
+	dbuf = dma_buf_get(info->fd);
+	if (IS_ERR(dbuf)) {
+		vb2x_dbg(q, "plane %u: fd %d is not a dma-buf: %ld\n", plane,
+			 info->fd, PTR_ERR(dbuf));
+		return dbuf;
+	}
+	if (!(dbuf->file->f_mode & need)) {
+		vb2x_dbg(q, "plane %u: dma-buf not opened for %s\n", plane,
+			 q->is_output ? "reading" : "writing");
+		ret = -EACCES;
+		goto put;
+	}
+	if (dbuf->size < vb->planes[plane].min_length ||
+	    dbuf->size > UINT_MAX) {
+		vb2x_dbg(q, "plane %u: dma-buf size %zu, plane needs %u\n",
+			 plane, dbuf->size, vb->planes[plane].min_length);
+		goto put;
+	}
+	if (q->is_output) {
+		bytesused = info->bytesused ? info->bytesused : dbuf->size;
+		if (bytesused > dbuf->size ||
+		    info->data_offset >= bytesused) {
+			vb2x_dbg(q, "plane %u: bytesused %u, data_offset %u, dma-buf size %zu\n",
+				 plane, bytesused, info->data_offset,
+				 dbuf->size);
+			goto put;
+		}
+	}
+	return dbuf;
+
+put:
+	dma_buf_put(dbuf);
+	return ERR_PTR(ret);
+}
+
+static struct vb2x_import *vb2x_import_attach(struct vb2x_queue *q,
+					      struct dma_buf *dbuf)
+{
+	struct dma_buf_attachment *attach;
+	struct vb2x_import *imp;
+
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return ERR_PTR(-ENOMEM);
+	attach = dma_buf_attach(dbuf, q->dev);
+	if (IS_ERR(attach)) {
+		vb2x_dbg(q, "cannot attach dma-buf: %ld\n", PTR_ERR(attach));
+		kfree(imp);
+		return ERR_CAST(attach);
+	}
+	imp->attach = attach;
+	imp->dbuf = dbuf;
+	imp->dir = q->is_output ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	return imp;
+}
+
+/**
+ * vb2x_import_prepare() - bring the dma-bufs of a QBUF or PREPARE_BUF in
+ * @vb: a dequeued DMABUF buffer
+ * @info: per-plane data from userspace (file descriptor, payload)
+ *
+ * A plane already holding the same dma-buf keeps its attachment; another
+ * dma-buf replaces the old one, which is detached and put. Every plane is
+ * checked before any is replaced, so a refused buffer keeps its imports.
+ * Called with &vb2x_queue.lock held.
+ *
+ * Return: 0, -EBADF (fd is not a dma-buf), -EINVAL (dma-buf too small,
+ * bad payload), -EACCES (dma-buf file lacks the access the device needs)
+ * or an error from attaching.
+ */
+int vb2x_import_prepare(struct vb2x_buffer *vb,
+			const struct vb2x_plane_info *info)
+{
+	struct vb2x_import *fresh[VB2X_MAX_PLANES] = { };
+	struct dma_buf *dbufs[VB2X_MAX_PLANES] = { };
+	struct vb2x_queue *q = vb->vb2x_queue;
+	struct vb2x_import *old;
+	unsigned int plane;
+	int ret = 0;
+
+	lockdep_assert_held(q->lock);
+	for (plane = 0; plane < vb->num_planes; plane++) {
+		dbufs[plane] = vb2x_import_get(vb, plane, &info[plane]);
+		if (IS_ERR(dbufs[plane])) {
+			ret = PTR_ERR(dbufs[plane]);
+			dbufs[plane] = NULL;
+			goto put;
+		}
+	}
+	for (plane = 0; plane < vb->num_planes; plane++) {
+		old = vb->planes[plane].mem_priv;
+		if (old && old->dbuf == dbufs[plane])
+			continue;
+		fresh[plane] = vb2x_import_attach(q, dbufs[plane]);
+		if (IS_ERR(fresh[plane])) {
+			ret = PTR_ERR(fresh[plane]);
+			fresh[plane] = NULL;
+			goto detach;
+		}
+	}
+
+	for (plane = 0; plane < vb->num_planes; plane++) {
+		vb->planes[plane].m.fd = info[plane].fd;
+		if (!fresh[plane]) {
+			dma_buf_put(dbufs[plane]);
+			continue;
+		}
+		if (vb->planes[plane].mem_priv)
+			vb2x_import_release(vb->planes[plane].mem_priv);
+		vb->planes[plane].mem_priv = fresh[plane];
+		vb->planes[plane].length = dbufs[plane]->size;
+	}
+	return 0;
+
+detach:
+	for (plane = 0; plane < vb->num_planes; plane++) {
+		if (!fresh[plane])
+			continue;
+		dma_buf_detach(dbufs[plane], fresh[plane]->attach);
+		kfree(fresh[plane]);
+	}
+put:
+	for (plane = 0; plane < vb->num_planes; plane++)
+		if (dbufs[plane])
+			dma_buf_put(dbufs[plane]);
+	return ret;
+}
+
+/**
+ * vb2x_import_map_buffer() - map every plane of a DMABUF buffer
+ * @vb: the buffer, its planes imported by vb2x_import_prepare()
+ *
+ * Called with &vb2x_queue.lock held before the buffer may reach the
+ * driver. On failure no plane is left mapped.
+ *
+ * Return: 0 or an error from mapping, vmapping or CPU access.
+ */
+int vb2x_import_map_buffer(struct vb2x_buffer *vb)
+{
+	struct vb2x_queue *q = vb->vb2x_queue;
+	unsigned int plane;
+	int ret;
+
+	lockdep_assert_held(q->lock);
+	for (plane = 0; plane < vb->num_planes; plane++) {
+		ret = vb2x_import_map(q, vb->planes[plane].mem_priv);
+		if (ret) {
+			vb2x_import_unmap_buffer(vb);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * vb2x_import_unmap_buffer() - unmap every plane of a DMABUF buffer
+ * @vb: the buffer, no longer with the driver
+ *
+ * The attachments and dma-buf references stay. Called with
+ * &vb2x_queue.lock held; planes not mapped are skipped.
+ */
+void vb2x_import_unmap_buffer(struct vb2x_buffer *vb)
+{
+	unsigned int plane;
+
+	lockdep_assert_held(vb->vb2x_queue->lock);
+	for (plane = 0; plane < vb->num_planes; plane++)
+		if (vb->planes[plane].mem_priv)
+			vb2x_import_unmap(vb->planes[plane].mem_priv);
+}
