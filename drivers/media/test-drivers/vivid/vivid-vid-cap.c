@@ -416,7 +416,7 @@ static int vivid_cap_init_queue(struct vivid_cap *cap)
 
 	q->type = cap->multiplanar ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
 				     V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	q->io_modes = VB2X_MMAP | VB2X_USERPTR;
+	q->io_modes = VB2X_MMAP | VB2X_USERPTR | VB2X_DMABUF;
 	q->dev = cap->dev->pdev_dev;
 	q->ops = &vivid_cap_qops;
 	q->mem_ops = &vb2x_vmalloc_memops;
