@@ -147,10 +147,16 @@ void *vb2x_import_vaddr(void *priv)
 	return imp->sgt ? imp->map.vaddr : NULL;
 }
 
-/* Take a reference to the dma-buf behind @fd and check it fits the plane. */
+/*
+ * Take a reference to the dma-buf behind @info->fd and check it fits the
+ * plane. The plane's length is @info->length, or the dma-buf's size when
+ * userspace passes 0; it must lie between the plane's minimum and the
+ * dma-buf's size.
+ */
 static struct dma_buf *vb2x_import_get(struct vb2x_buffer *vb,
 				       unsigned int plane,
-				       const struct vb2x_plane_info *info)
+				       const struct vb2x_plane_info *info,
+				       unsigned int *length)
 {
 	struct vb2x_queue *q = vb->vb2x_queue;
 	fmode_t need = q->is_output ? FMODE_READ : FMODE_WRITE;
@@ -170,19 +176,23 @@ static struct dma_buf *vb2x_import_get(struct vb2x_buffer *vb,
 		ret = -EACCES;
 		goto put;
 	}
-	if (dbuf->size < vb->planes[plane].min_length ||
-	    dbuf->size > UINT_MAX) {
-		vb2x_dbg(q, "plane %u: dma-buf size %zu, plane needs %u\n",
-			 plane, dbuf->size, vb->planes[plane].min_length);
+	if (dbuf->size > UINT_MAX) {
+		vb2x_dbg(q, "plane %u: dma-buf of %zu bytes too large\n",
+			 plane, dbuf->size);
+		goto put;
+	}
+	*length = info->length ? info->length : dbuf->size;
+	if (*length < vb->planes[plane].min_length || *length > dbuf->size) {
+		vb2x_dbg(q, "plane %u: length %u, dma-buf size %zu, plane needs %u\n",
+			 plane, *length, dbuf->size,
+			 vb->planes[plane].min_length);
 		goto put;
 	}
 	if (q->is_output) {
-		bytesused = info->bytesused ? info->bytesused : dbuf->size;
-		if (bytesused > dbuf->size ||
-		    info->data_offset >= bytesused) {
-			vb2x_dbg(q, "plane %u: bytesused %u, data_offset %u, dma-buf size %zu\n",
-				 plane, bytesused, info->data_offset,
-				 dbuf->size);
+		bytesused = info->bytesused ? info->bytesused : *length;
+		if (bytesused > *length || info->data_offset >= bytesused) {
+			vb2x_dbg(q, "plane %u: bytesused %u, data_offset %u, length %u\n",
+				 plane, bytesused, info->data_offset, *length);
 			goto put;
 		}
 	}
@@ -224,15 +234,17 @@ static struct vb2x_import *vb2x_import_attach(struct vb2x_queue *q,
  * checked before any is replaced, so a refused buffer keeps its imports.
  * Called with &vb2x_queue.lock held.
  *
- * Return: 0, -EBADF (fd is not a dma-buf), -EINVAL (dma-buf too small,
- * bad payload), -EACCES (dma-buf file lacks the access the device needs)
- * or an error from attaching.
+ * Return: 0, -EBADF (fd not open), -EINVAL (not a dma-buf, length below
+ * the plane's minimum or beyond the dma-buf, bad payload), -EACCES (the
+ * dma-buf's file lacks the access the device needs) or an error from
+ * attaching.
  */
 int vb2x_import_prepare(struct vb2x_buffer *vb,
 			const struct vb2x_plane_info *info)
 {
 	struct vb2x_import *fresh[VB2X_MAX_PLANES] = { };
 	struct dma_buf *dbufs[VB2X_MAX_PLANES] = { };
+	unsigned int lengths[VB2X_MAX_PLANES];
 	struct vb2x_queue *q = vb->vb2x_queue;
 	struct vb2x_import *old;
 	unsigned int plane;
@@ -240,7 +252,8 @@ int vb2x_import_prepare(struct vb2x_buffer *vb,
 
 	lockdep_assert_held(q->lock);
 	for (plane = 0; plane < vb->num_planes; plane++) {
-		dbufs[plane] = vb2x_import_get(vb, plane, &info[plane]);
+		dbufs[plane] = vb2x_import_get(vb, plane, &info[plane],
+					       &lengths[plane]);
 		if (IS_ERR(dbufs[plane])) {
 			ret = PTR_ERR(dbufs[plane]);
 			dbufs[plane] = NULL;
@@ -261,6 +274,7 @@ int vb2x_import_prepare(struct vb2x_buffer *vb,
 
 	for (plane = 0; plane < vb->num_planes; plane++) {
 		vb->planes[plane].m.fd = info[plane].fd;
+		vb->planes[plane].length = lengths[plane];
 		if (!fresh[plane]) {
 			dma_buf_put(dbufs[plane]);
 			continue;
@@ -268,7 +282,6 @@ int vb2x_import_prepare(struct vb2x_buffer *vb,
 		if (vb->planes[plane].mem_priv)
 			vb2x_import_release(vb->planes[plane].mem_priv);
 		vb->planes[plane].mem_priv = fresh[plane];
-		vb->planes[plane].length = dbufs[plane]->size;
 	}
 	return 0;
 

@@ -28,7 +28,8 @@ struct vm_area_struct;
 /**
  * struct vb2x_plane_info - what userspace passes for one plane
  * @bytesused: payload of an output plane (0 means the whole plane)
- * @length: USERPTR: size of the user memory
+ * @length: USERPTR: size of the user memory; DMABUF: plane length to use,
+ *	0 for the dma-buf's size
  * @userptr: USERPTR: address of the user memory
  * @data_offset: offset of an output plane's payload
  * @fd: DMABUF: file descriptor of the dma-buf
