@@ -29,7 +29,7 @@ static unsigned int node_types[VIVID_MAX_DEVS] = {
 };
 module_param_array(node_types, uint, NULL, 0444);
 MODULE_PARM_DESC(node_types,
-		 " nodes of each instance, default 0x1: bit 0 = video capture; other bits are ignored");
+		 " nodes of each instance, default 0x1: bit 0 = video capture, bit 8 = video output; other bits are ignored");
 
 static unsigned int multiplanar[VIVID_MAX_DEVS] = {
 	[0 ... VIVID_MAX_DEVS - 1] = 1
@@ -61,6 +61,8 @@ static void vivid_dev_release(struct v4l2_device *v4l2_dev)
 					     v4l2_dev);
 
 	vivid_cap_free(dev);
+	vivid_out_free(dev);
+	mutex_destroy(&dev->loop.lock);
 	vb2x_budget_put(dev->budget);
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 	put_device(dev->pdev_dev);
@@ -82,8 +84,10 @@ static int vivid_probe(struct platform_device *pdev)
 	if (!dev)
 		return -ENOMEM;
 	dev->inst = inst;
+	mutex_init(&dev->loop.lock);
 	dev->budget = vb2x_budget_create(vivid_mem_limit);
 	if (!dev->budget) {
+		mutex_destroy(&dev->loop.lock);
 		kfree(dev);
 		return -ENOMEM;
 	}
@@ -97,6 +101,7 @@ static int vivid_probe(struct platform_device *pdev)
 	if (ret) {
 		put_device(dev->pdev_dev);
 		vb2x_budget_put(dev->budget);
+		mutex_destroy(&dev->loop.lock);
 		kfree(dev);
 		return ret;
 	}
@@ -109,7 +114,15 @@ static int vivid_probe(struct platform_device *pdev)
 		if (ret)
 			goto put_dev;
 	}
+	if (node_types[inst] & VIVID_NODE_VID_OUT) {
+		ret = vivid_out_create(dev, multiplanar[inst] == 2);
+		if (ret)
+			goto unregister_cap;
+	}
 	return 0;
+
+unregister_cap:
+	vivid_cap_unregister(dev);
 
 put_dev:
 	v4l2_device_unregister(&dev->v4l2_dev);
@@ -123,6 +136,7 @@ static void vivid_remove(struct platform_device *pdev)
 	struct vivid_dev *dev = platform_get_drvdata(pdev);
 
 	vivid_cap_unregister(dev);
+	vivid_out_unregister(dev);
 	v4l2_device_unregister(&dev->v4l2_dev);
 	v4l2_device_put(&dev->v4l2_dev);
 }
@@ -181,6 +195,6 @@ static void __exit vivid_exit(void)
 module_init(vivid_init);
 module_exit(vivid_exit);
 
-MODULE_DESCRIPTION("vivid-expbuf: virtual video capture driver on the vb2x videobuf2");
+MODULE_DESCRIPTION("vivid-expbuf: virtual video capture and output driver on the vb2x videobuf2");
 MODULE_AUTHOR("vivid-expbuf developers");
 MODULE_LICENSE("GPL");

@@ -32,6 +32,10 @@
 
 /* node_types module parameter bits */
 #define VIVID_NODE_VID_CAP	BIT(0)
+#define VIVID_NODE_VID_OUT	BIT(8)
+
+/* the private Loopback control of the user class */
+#define VIVID_CID_LOOPBACK	(V4L2_CID_USER_BASE | 0xf000)
 
 /* values of the V4L2_CID_TEST_PATTERN menu */
 #define VIVID_PATTERN_BARS	0
@@ -101,9 +105,10 @@ struct vivid_pattern {
 };
 
 /**
- * struct vivid_buffer - a capture buffer
+ * struct vivid_buffer - a capture or output buffer
  * @vb: the vb2x buffer; must stay first (&vb2x_queue.buf_struct_size)
- * @list: link in &vivid_cap.active, protected by &vivid_cap.slock
+ * @list: link in the node's active list (&vivid_cap.active or
+ *	&vivid_out.active), protected by the node's slock
  */
 struct vivid_buffer {
 	struct vb2x_v4l2_buffer	vb;
@@ -149,19 +154,78 @@ struct vivid_cap {
 };
 
 /**
+ * struct vivid_out - a video output node
+ * @dev: the instance this node belongs to
+ * @vdev: the video device; its lock is @lock, its queue pointer stays NULL
+ * @queue: the vb2x buffer queue
+ * @lock: serializes every ioctl, mmap and release on the node, and the
+ *	vb2x queue (&video_device.lock and &vb2x_queue.lock point to it).
+ *	Protects @geom and @interval against changes.
+ * @multiplanar: the node uses the multi-planar API
+ * @geom: current format; changed by S_FMT under @lock while not busy
+ * @interval: index into the frame interval table; changed by S_PARM under
+ *	@lock while not busy
+ * @slock: protects @active; taken by buf_queue and by the output thread
+ * @active: buffers handed to the driver and not yet consumed
+ * @thread: the output thread while streaming, NULL otherwise; started and
+ *	stopped under @lock
+ * @start_ns: CLOCK_MONOTONIC time of STREAMON, set before @thread starts
+ * @sequence: sequence number of the next consumed buffer; used by
+ *	@thread only, reset before it starts
+ */
+struct vivid_out {
+	struct vivid_dev	*dev;
+	struct video_device	vdev;
+	struct vb2x_queue	queue;
+	struct mutex		lock; /* see @lock above */
+	bool			multiplanar;
+	struct vivid_frame_geom	geom;
+	unsigned int		interval;
+	spinlock_t		slock; /* protects @active */
+	struct list_head	active;
+	struct task_struct	*thread;
+	u64			start_ns;
+	u32			sequence;
+};
+
+/**
+ * struct vivid_loop - the frame the output node passes to the capture node
+ * @lock: protects every other field. Taken by the output node's
+ *	start/stop_streaming and its thread (writers) and by the capture
+ *	thread (reader); both threads may sleep, so it is a mutex, held
+ *	while a frame is copied in or out.
+ * @frame: the output's frame memory, all planes one after the other;
+ *	allocated when the output starts streaming and freed when it
+ *	stops, so @frame is non-NULL exactly while the output streams
+ * @geom: the output's format while @frame is allocated
+ * @valid: @frame holds a frame the output consumed
+ */
+struct vivid_loop {
+	struct mutex		lock; /* see @lock above */
+	u8			*frame;
+	struct vivid_frame_geom	geom;
+	bool			valid;
+};
+
+/**
  * struct vivid_dev - one instance of the driver
  * @v4l2_dev: the V4L2 device; its reference count keeps this struct alive
  *	while a video node or an open file handle uses it
  * @pdev_dev: the platform device, referenced until the instance is freed
  * @inst: instance number, the platform device id
- * @ctrl_handler: the instance's controls (HFLIP, TEST_PATTERN)
+ * @ctrl_handler: the instance's controls (HFLIP, TEST_PATTERN, Loopback),
+ *	shared by its capture and output nodes
  * @hflip: current V4L2_CID_HFLIP value; written by the control handler
  *	(under its lock), read locklessly by the capture thread
  * @test_pattern: current V4L2_CID_TEST_PATTERN value; as @hflip
+ * @loopback: current Loopback control value; written as @hflip, read
+ *	locklessly by the capture and output threads
+ * @loop: the output's last frame, for the capture node when @loopback
  * @budget: bound on the buffer memory of the instance's queues still
  *	alive (mem_limit_mb); this struct holds one reference, dropped at
  *	its release, and every allocation charged to it holds one more
  * @cap: the video capture node, NULL if node_types has no capture bit
+ * @out: the video output node, NULL if node_types has no output bit
  */
 struct vivid_dev {
 	struct v4l2_device	v4l2_dev;
@@ -170,8 +234,11 @@ struct vivid_dev {
 	struct v4l2_ctrl_handler ctrl_handler;
 	u32			hflip;
 	u32			test_pattern;
+	u32			loopback;
+	struct vivid_loop	loop;
 	struct vb2x_budget	*budget;
 	struct vivid_cap	*cap;
+	struct vivid_out	*out;
 };
 
 /* vivid-fmt.c */
@@ -203,6 +270,28 @@ extern const unsigned int vivid_num_intervals;
 int vivid_cap_create(struct vivid_dev *dev, bool multiplanar);
 void vivid_cap_unregister(struct vivid_dev *dev);
 void vivid_cap_free(struct vivid_dev *dev);
+int vivid_vidioc_querycap(struct file *file, void *fh,
+			  struct v4l2_capability *caps);
+int vivid_vidioc_enum_framesizes(struct file *file, void *fh,
+				 struct v4l2_frmsizeenum *fsize);
+int vivid_vidioc_enum_frameintervals(struct file *file, void *fh,
+				     struct v4l2_frmivalenum *fival);
+unsigned int vivid_nearest_interval(const struct v4l2_fract *tpf);
+
+/* vivid-vid-out.c */
+int vivid_out_create(struct vivid_dev *dev, bool multiplanar);
+void vivid_out_unregister(struct vivid_dev *dev);
+void vivid_out_free(struct vivid_dev *dev);
+
+/* vivid-kthread-out.c */
+int vivid_out_thread_start(struct vivid_out *out);
+void vivid_out_thread_stop(struct vivid_out *out);
+int vivid_loop_start(struct vivid_dev *dev,
+		     const struct vivid_frame_geom *geom);
+void vivid_loop_stop(struct vivid_dev *dev);
+bool vivid_loop_fetch(struct vivid_dev *dev,
+		      const struct vivid_frame_geom *geom,
+		      u8 *plane0, u8 *plane1);
 
 /* vivid-ctrls.c */
 int vivid_ctrls_init(struct vivid_dev *dev);

@@ -10,6 +10,10 @@
  * queued is dropped: the sequence number skips it. If the thread wakes up
  * late, it catches up on every period that ended meanwhile, in order, as
  * long as buffers are queued.
+ *
+ * With the Loopback control on, a frame is the output node's last
+ * consumed frame instead of the pattern whenever vivid_loop_fetch() has
+ * one of the capture format and size.
  */
 #include <linux/err.h>
 #include <linux/hrtimer.h>
@@ -66,9 +70,10 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 		return true;
 	}
 
-	vivid_pattern_fill(&cap->pattern, plane0, plane1, (u32)period,
-			   READ_ONCE(dev->hflip),
-			   READ_ONCE(dev->test_pattern));
+	if (!vivid_loop_fetch(dev, geom, plane0, plane1))
+		vivid_pattern_fill(&cap->pattern, plane0, plane1, (u32)period,
+				   READ_ONCE(dev->hflip),
+				   READ_ONCE(dev->test_pattern));
 	for (p = 0; p < geom->fmt->mem_planes; p++)
 		vb2x_set_plane_payload(vb, p, geom->plane_size[p]);
 	buf->vb.field = V4L2_FIELD_NONE;

@@ -176,16 +176,37 @@ static int vivid_cap_may_change(struct file *file, struct vivid_cap *cap)
 	return 0;
 }
 
-static int vivid_vidioc_querycap(struct file *file, void *fh,
-				 struct v4l2_capability *caps)
+/* the instance of a capture or output node */
+static struct vivid_dev *vivid_file_to_dev(struct file *file)
 {
-	struct vivid_cap *cap = video_drvdata(file);
+	return container_of(video_devdata(file)->v4l2_dev, struct vivid_dev,
+			    v4l2_dev);
+}
+
+static bool vivid_file_is_mplane(struct file *file)
+{
+	return video_devdata(file)->device_caps &
+	       (V4L2_CAP_VIDEO_CAPTURE_MPLANE | V4L2_CAP_VIDEO_OUTPUT_MPLANE);
+}
+
+/**
+ * vivid_vidioc_querycap() - VIDIOC_QUERYCAP of a capture or output node
+ * @file: the open node
+ * @fh: unused
+ * @caps: filled in with the instance's driver, card and bus names
+ *
+ * Return: 0.
+ */
+int vivid_vidioc_querycap(struct file *file, void *fh,
+			  struct v4l2_capability *caps)
+{
+	struct vivid_dev *dev = vivid_file_to_dev(file);
 
 	strscpy(caps->driver, VIVID_DRV_NAME, sizeof(caps->driver));
 	snprintf(caps->card, sizeof(caps->card), "%s %u", VIVID_DRV_NAME,
-		 cap->dev->inst);
+		 dev->inst);
 	snprintf(caps->bus_info, sizeof(caps->bus_info), "platform:%s-%u",
-		 VIVID_DRV_NAME, cap->dev->inst);
+		 VIVID_DRV_NAME, dev->inst);
 	return 0;
 }
 
@@ -244,13 +265,20 @@ static int vivid_vidioc_s_fmt(struct file *file, void *fh,
 	return 0;
 }
 
-static int vivid_vidioc_enum_framesizes(struct file *file, void *fh,
-					struct v4l2_frmsizeenum *fsize)
+/**
+ * vivid_vidioc_enum_framesizes() - VIDIOC_ENUM_FRAMESIZES of a capture or
+ *	output node
+ * @file: the open node
+ * @fh: unused
+ * @fsize: the request; filled in with the stepwise size range
+ *
+ * Return: 0, or -EINVAL for an index other than 0 or an unknown format.
+ */
+int vivid_vidioc_enum_framesizes(struct file *file, void *fh,
+				 struct v4l2_frmsizeenum *fsize)
 {
-	struct vivid_cap *cap = video_drvdata(file);
-
 	if (fsize->index ||
-	    !vivid_find_fmt(fsize->pixel_format, cap->multiplanar))
+	    !vivid_find_fmt(fsize->pixel_format, vivid_file_is_mplane(file)))
 		return -EINVAL;
 	fsize->type = V4L2_FRMSIZE_TYPE_STEPWISE;
 	fsize->stepwise.min_width = VIVID_MIN_WIDTH;
@@ -262,13 +290,21 @@ static int vivid_vidioc_enum_framesizes(struct file *file, void *fh,
 	return 0;
 }
 
-static int vivid_vidioc_enum_frameintervals(struct file *file, void *fh,
-					    struct v4l2_frmivalenum *fival)
+/**
+ * vivid_vidioc_enum_frameintervals() - VIDIOC_ENUM_FRAMEINTERVALS of a
+ *	capture or output node
+ * @file: the open node
+ * @fh: unused
+ * @fival: the request; filled in with one discrete interval
+ *
+ * Return: 0, or -EINVAL past the last interval or for an unknown format
+ * or size.
+ */
+int vivid_vidioc_enum_frameintervals(struct file *file, void *fh,
+				     struct v4l2_frmivalenum *fival)
 {
-	struct vivid_cap *cap = video_drvdata(file);
-
 	if (fival->index >= vivid_num_intervals ||
-	    !vivid_find_fmt(fival->pixel_format, cap->multiplanar) ||
+	    !vivid_find_fmt(fival->pixel_format, vivid_file_is_mplane(file)) ||
 	    !vivid_valid_size(fival->width, fival->height))
 		return -EINVAL;
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
@@ -276,8 +312,13 @@ static int vivid_vidioc_enum_frameintervals(struct file *file, void *fh,
 	return 0;
 }
 
-/* the table entry nearest to @tpf; a zero fraction selects the default */
-static unsigned int vivid_nearest_interval(const struct v4l2_fract *tpf)
+/**
+ * vivid_nearest_interval() - the frame interval table entry nearest a request
+ * @tpf: the requested time per frame; a zero fraction selects the default
+ *
+ * Return: an index into vivid_intervals[].
+ */
+unsigned int vivid_nearest_interval(const struct v4l2_fract *tpf)
 {
 	unsigned int i, best = VIVID_DEF_INTERVAL;
 	u64 diff, best_diff = U64_MAX;

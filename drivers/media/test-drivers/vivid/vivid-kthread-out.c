@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The frame timing thread of the output node, and the loopback frame
+ *
+ * Time since STREAMON is cut into periods of the configured frame
+ * interval. At the end of each period the thread takes the oldest queued
+ * buffer, reads its frame and returns it DONE with the next sequence
+ * number (0, 1, 2, ... in the order buffers are consumed). A period that
+ * ends with no buffer queued consumes nothing; if the thread wakes up
+ * late, it consumes one buffer for every period that ended meanwhile.
+ *
+ * Reading a frame means copying it into the instance's loopback frame
+ * (&struct vivid_loop) when the Loopback control is on; the capture
+ * thread then copies that frame into its buffers instead of drawing the
+ * test pattern.
+ */
+#include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "vivid-core.h"
+
+/* bytes of all planes of a frame of @geom */
+static size_t vivid_loop_size(const struct vivid_frame_geom *geom)
+{
+	return (size_t)geom->plane_size[0] + geom->plane_size[1];
+}
+
+/**
+ * vivid_loop_start() - make room for the output's frames
+ * @dev: the instance
+ * @geom: the output node's format
+ *
+ * Called from the output node's start_streaming, before its thread
+ * starts. The loopback frame stays invalid until the thread consumes a
+ * buffer with the Loopback control on.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vivid_loop_start(struct vivid_dev *dev,
+		     const struct vivid_frame_geom *geom)
+{
+	struct vivid_loop *loop = &dev->loop;
+	u8 *frame;
+
+	frame = kvzalloc(vivid_loop_size(geom), GFP_KERNEL);
+	if (!frame)
+		return -ENOMEM;
+	mutex_lock(&loop->lock);
+	loop->frame = frame;
+	loop->geom = *geom;
+	loop->valid = false;
+	mutex_unlock(&loop->lock);
+	return 0;
+}
+
+/**
+ * vivid_loop_stop() - drop the output's frames
+ * @dev: the instance
+ *
+ * Called from the output node's stop_streaming, after its thread stopped;
+ * from now on the capture node draws the test pattern again.
+ */
+void vivid_loop_stop(struct vivid_dev *dev)
+{
+	struct vivid_loop *loop = &dev->loop;
+	u8 *frame;
+
+	mutex_lock(&loop->lock);
+	frame = loop->frame;
+	loop->frame = NULL;
+	loop->valid = false;
+	mutex_unlock(&loop->lock);
+	kvfree(frame);
+}
+
+/**
+ * vivid_loop_fetch() - copy the output's last frame into a capture buffer
+ * @dev: the instance
+ * @geom: the capture node's format
+ * @plane0: the capture buffer's first plane (the whole frame for
+ *	single-buffer formats)
+ * @plane1: the CbCr plane: the buffer's second plane for NV12M, inside
+ *	@plane0 for NV12, unused otherwise
+ *
+ * Called by the capture thread, which may sleep. Copies nothing unless the
+ * Loopback control is on, the output streams with the same format and
+ * size as @geom and has consumed a frame since it started.
+ *
+ * Return: true if the frame was copied.
+ */
+bool vivid_loop_fetch(struct vivid_dev *dev,
+		      const struct vivid_frame_geom *geom,
+		      u8 *plane0, u8 *plane1)
+{
+	struct vivid_loop *loop = &dev->loop;
+	u32 luma = geom->bytesperline * geom->height;
+	bool copied = false;
+
+	if (!READ_ONCE(dev->loopback))
+		return false;
+	mutex_lock(&loop->lock);
+	if (loop->frame && loop->valid && loop->geom.fmt == geom->fmt &&
+	    loop->geom.width == geom->width &&
+	    loop->geom.height == geom->height) {
+		memcpy(plane0, loop->frame, luma);
+		if (geom->fmt->has_chroma)
+			memcpy(plane1, loop->frame + luma, luma / 2);
+		copied = true;
+	}
+	mutex_unlock(&loop->lock);
+	return copied;
+}
+
+/* Copy a consumed output frame into the loopback frame. */
+static void vivid_loop_store(struct vivid_dev *dev, const u8 *plane0,
+			     const u8 *plane1)
+{
+	struct vivid_loop *loop = &dev->loop;
+	const struct vivid_frame_geom *geom = &loop->geom;
+	u32 luma = geom->bytesperline * geom->height;
+
+	mutex_lock(&loop->lock);
+	if (loop->frame) {
+		memcpy(loop->frame, plane0, luma);
+		if (geom->fmt->has_chroma)
+			memcpy(loop->frame + luma, plane1, luma / 2);
+		loop->valid = true;
+	}
+	mutex_unlock(&loop->lock);
+}
+
+static struct vivid_buffer *vivid_out_next_buf(struct vivid_out *out)
+{
+	struct vivid_buffer *buf;
+
+	spin_lock(&out->slock);
+	buf = list_first_entry_or_null(&out->active, struct vivid_buffer,
+				       list);
+	if (buf)
+		list_del(&buf->list);
+	spin_unlock(&out->slock);
+	return buf;
+}
+
+/* Consume the oldest queued buffer; false if none is queued. */
+static bool vivid_out_consume(struct vivid_out *out)
+{
+	const struct vivid_frame_geom *geom = &out->geom;
+	struct vivid_dev *dev = out->dev;
+	struct vivid_buffer *buf;
+	struct vb2x_buffer *vb;
+	u8 *plane0, *plane1;
+
+	buf = vivid_out_next_buf(out);
+	if (!buf)
+		return false;
+	vb = &buf->vb.vb2x_buf;
+
+	plane0 = vb2x_plane_vaddr(vb, 0);
+	if (geom->fmt->mem_planes == 2)
+		plane1 = vb2x_plane_vaddr(vb, 1);
+	else if (plane0)
+		plane1 = plane0 + geom->bytesperline * geom->height;
+	else
+		plane1 = NULL;
+	if (!plane0 || (geom->fmt->has_chroma && !plane1)) {
+		dev_dbg(dev->pdev_dev, "buffer %u has no kernel mapping\n",
+			vb->index);
+		vb2x_buffer_done(vb, VB2X_BUF_STATE_ERROR);
+		return true;
+	}
+	if (READ_ONCE(dev->loopback))
+		vivid_loop_store(dev, plane0, plane1);
+	buf->vb.sequence = out->sequence++;
+	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
+	return true;
+}
+
+static int vivid_out_thread(void *data)
+{
+	struct vivid_out *out = data;
+	const struct v4l2_fract *tpf = &vivid_intervals[out->interval];
+	u64 period_ns = div_u64((u64)tpf->numerator * NSEC_PER_SEC,
+				tpf->denominator);
+	u64 next_period = 0;
+	u64 elapsed, ended;
+	ktime_t wake;
+
+	for (;;) {
+		wake = ns_to_ktime(out->start_ns + (next_period + 1) * period_ns);
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		schedule_hrtimeout(&wake, HRTIMER_MODE_ABS);
+
+		elapsed = ktime_get_ns() - out->start_ns;
+		ended = div64_u64(elapsed, period_ns);
+		/* no more buffers than the queue can hold can catch up */
+		if (ended > next_period + VB2X_MAX_BUFFERS)
+			next_period = ended - VB2X_MAX_BUFFERS;
+		for (; next_period < ended; next_period++)
+			vivid_out_consume(out);
+	}
+	return 0;
+}
+
+/**
+ * vivid_out_thread_start() - start consuming frames
+ * @out: the output node
+ *
+ * Called from start_streaming with &vivid_out.lock held. Period 0 starts
+ * now and the first consumed buffer gets sequence number 0.
+ *
+ * Return: 0 or the errno of the failed thread creation.
+ */
+int vivid_out_thread_start(struct vivid_out *out)
+{
+	struct task_struct *thread;
+
+	lockdep_assert_held(&out->lock);
+	out->start_ns = ktime_get_ns();
+	out->sequence = 0;
+	thread = kthread_run(vivid_out_thread, out, "%s-out",
+			     out->dev->v4l2_dev.name);
+	if (IS_ERR(thread))
+		return PTR_ERR(thread);
+	out->thread = thread;
+	return 0;
+}
+
+/**
+ * vivid_out_thread_stop() - stop consuming frames
+ * @out: the output node
+ *
+ * Called from stop_streaming with &vivid_out.lock held. On return the
+ * thread has exited and no buffer is being read.
+ */
+void vivid_out_thread_stop(struct vivid_out *out)
+{
+	lockdep_assert_held(&out->lock);
+	if (!out->thread)
+		return;
+	kthread_stop(out->thread);
+	out->thread = NULL;
+}
