@@ -376,6 +376,8 @@ static int vb2x_queue_or_prepare(struct file *file, void *priv,
 
 	if (queue)
 		return vb2x_core_qbuf(q, vb, info, vb2x_report_queued, b);
+	/* An output timestamp is copied when the buffer is queued, not here. */
+	vb->timestamp = 0;
 	ret = vb2x_core_prepare_buf(q, vb, info);
 	if (ret)
 		return ret;
