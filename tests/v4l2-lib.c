@@ -216,6 +216,18 @@ int vlib_open(struct vlib_dev *d, const char *path, int flags)
 	caps = d->cap.capabilities;
 	if (caps & V4L2_CAP_DEVICE_CAPS)
 		caps = d->cap.device_caps;
+	d->output = !(caps & (V4L2_CAP_VIDEO_CAPTURE |
+			      V4L2_CAP_VIDEO_CAPTURE_MPLANE)) &&
+		    (caps & (V4L2_CAP_VIDEO_OUTPUT |
+			     V4L2_CAP_VIDEO_OUTPUT_MPLANE));
+	if (d->output) {
+		d->mplane = !(caps & V4L2_CAP_VIDEO_OUTPUT);
+		d->type = d->mplane ? V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE :
+				      V4L2_BUF_TYPE_VIDEO_OUTPUT;
+		d->other_type = d->mplane ? V4L2_BUF_TYPE_VIDEO_OUTPUT :
+					    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
+		return 0;
+	}
 	d->mplane = !(caps & V4L2_CAP_VIDEO_CAPTURE) &&
 		    (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE);
 	d->type = d->mplane ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
@@ -316,8 +328,13 @@ int vlib_set_fps(struct vlib_dev *d, uint32_t num, uint32_t den)
 
 	memset(&parm, 0, sizeof(parm));
 	parm.type = d->type;
-	parm.parm.capture.timeperframe.numerator = num;
-	parm.parm.capture.timeperframe.denominator = den;
+	if (d->output) {
+		parm.parm.output.timeperframe.numerator = num;
+		parm.parm.output.timeperframe.denominator = den;
+	} else {
+		parm.parm.capture.timeperframe.numerator = num;
+		parm.parm.capture.timeperframe.denominator = den;
+	}
 	return xioctl(d->fd, VIDIOC_S_PARM, &parm);
 }
 
@@ -527,13 +544,40 @@ int vlib_qbuf_userptr(struct vlib_dev *d, uint32_t index,
 }
 
 /*
+ * Queues buffer @index of a DMABUF queue with the dma-buf @fds[i] as plane
+ * i, for @num_planes planes. On an output queue @bytesused[i] is passed too
+ * (NULL: 0, meaning the whole plane). Returns QBUF's result.
+ */
+int vlib_qbuf_dmabuf(struct vlib_dev *d, uint32_t index, const int fds[],
+		     unsigned int num_planes, const uint32_t bytesused[])
+{
+	struct v4l2_plane planes[VLIB_MAX_PLANES];
+	struct v4l2_buffer b;
+	unsigned int i;
+
+	vlib_init_buf(d, &b, planes, V4L2_MEMORY_DMABUF, index);
+	if (!d->mplane) {
+		b.m.fd = fds[0];
+		b.bytesused = bytesused ? bytesused[0] : 0;
+		return xioctl(d->fd, VIDIOC_QBUF, &b);
+	}
+	b.length = num_planes;
+	for (i = 0; i < num_planes && i < VLIB_MAX_PLANES; i++) {
+		planes[i].m.fd = fds[i];
+		planes[i].bytesused = bytesused ? bytesused[i] : 0;
+	}
+	return xioctl(d->fd, VIDIOC_QBUF, &b);
+}
+
+/*
  * Waits up to @timeout_ms for a buffer with poll(), then dequeues it. A
  * timeout fails with errno ETIMEDOUT; other failures carry DQBUF's errno.
  */
 int vlib_dqbuf(struct vlib_dev *d, uint32_t memory, struct vlib_frame *fr,
 	       int timeout_ms)
 {
-	struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = d->fd, .events = d->output ? POLLOUT :
+								 POLLIN };
 	int ret;
 
 	if (timeout_ms >= 0) {

@@ -49,14 +49,16 @@ struct vlib_fmt {
  * @fd: file descriptor
  * @path: device path
  * @mplane: true if the node uses the multi-planar API
- * @type: capture buffer type of the node's API
- * @other_type: capture buffer type of the other API
+ * @output: true for a video output node, false for a capture node
+ * @type: buffer type of the node's API (capture or output)
+ * @other_type: buffer type of the other API, same direction
  * @cap: QUERYCAP result
  */
 struct vlib_dev {
 	int fd;
 	const char *path;
 	bool mplane;
+	bool output;
 	uint32_t type;
 	uint32_t other_type;
 	struct v4l2_capability cap;
@@ -142,6 +144,8 @@ int vlib_find_node(const char *prefix, const char *suffix, const char *skip,
 		   char *out, size_t len);
 int vlib_qbuf_userptr(struct vlib_dev *d, uint32_t index,
 		      const struct vlib_buf *buf);
+int vlib_qbuf_dmabuf(struct vlib_dev *d, uint32_t index, const int fds[],
+		     unsigned int num_planes, const uint32_t bytesused[]);
 int vlib_dqbuf(struct vlib_dev *d, uint32_t memory, struct vlib_frame *fr,
 	       int timeout_ms);
 int vlib_streamon(struct vlib_dev *d);
