@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# lint.sh: run checkpatch.pl --strict on every tracked kernel source file
-# (*.c and *.h under drivers/ and include/). Each file is one check: it
+# lint.sh: run checkpatch.pl --strict on every tracked C source file: the
+# kernel sources (*.c and *.h under drivers/ and include/) and the userspace
+# tests and tools (tests/, utils/), which may use the C library's fixed-size
+# types (uint32_t) where the kernel uses u32, and __attribute__ where the
+# kernel has macros such as __printf. Each file is one check: it
 # passes when checkpatch reports no error, warning or check. Results go to
 # build/lint/results.txt ("pass FILE" / "fail FILE" lines); problems are
 # printed. checkpatch.pl, spelling.txt and const_structs.checkpatch come from
@@ -36,14 +39,20 @@ mkdir -p "$outdir"
 : > "$outdir/results.txt"
 failed=0
 if git rev-parse --git-dir > /dev/null 2>&1; then
-	files=$(git ls-files -- 'drivers/*.c' 'drivers/*.h' 'include/*.c' 'include/*.h')
+	files=$(git ls-files -- 'drivers/*.[ch]' 'include/*.[ch]' \
+		'tests/*.[ch]' 'utils/*.[ch]')
 else
-	files=$(find drivers include -name '*.[ch]' | sort)
+	files=$(find drivers include tests utils -name '*.[ch]' | sort)
 fi
 for f in $files; do
 	[ -e "$f" ] || continue
 	log=$outdir/$(echo "$f" | tr / _).log
-	perl "$cpdir/checkpatch.pl" --strict --no-tree --ignore FILE_PATH_CHANGES \
+	ignore=FILE_PATH_CHANGES
+	case "$f" in
+	tests/* | utils/*)
+		ignore=$ignore,PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO ;;
+	esac
+	perl "$cpdir/checkpatch.pl" --strict --no-tree --ignore "$ignore" \
 		--color=never -f "$f" > "$log" 2>&1 || true
 	if grep -q '^total: 0 errors, 0 warnings, 0 checks' "$log"; then
 		echo "pass $f" >> "$outdir/results.txt"

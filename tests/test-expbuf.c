@@ -636,11 +636,11 @@ static void export_capture(void)
 
 			ok = end >= 0 && (size_t)end == xr[i].len[p];
 			if (!ok)
-				tap_diag("buffer %d plane %u: lseek end %lld%s%s, QUERYBUF length %zu",
+				tap_diag("buffer %d plane %u: lseek end %lld%s%s, %s %zu",
 					 i, p, (long long)end,
 					 end < 0 ? " " : "",
 					 end < 0 ? strerror(errno) : "",
-					 xr[i].len[p]);
+					 "QUERYBUF length", xr[i].len[p]);
 		}
 	}
 	tap_ok(ok, "expbuf: lseek SEEK_END is the plane length");

@@ -145,7 +145,7 @@ static bool frame_ok(const struct vlib_buf *b, uint32_t seq, char *msg,
 	return pattern_check(&fmt, &pat, planes, msg, len);
 }
 
-static void orphaned(void)
+static void orphan_checks(void)
 {
 	struct vlib_buf bufs[2], orphan;
 	struct vlib_frame fr;
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 	if (vlib_set_fmt(&d1, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, &fmt))
 		tap_diag("S_FMT: %s", strerror(errno));
 	non_owner();
-	orphaned();
+	orphan_checks();
 	vlib_close(&d1);
 	vlib_close(&d2);
 	return tap_done();

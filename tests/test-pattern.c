@@ -366,7 +366,7 @@ static void test_format(uint32_t fourcc, uint32_t w, uint32_t h)
 		tap_diag("%s", msg);
 	if (ret)
 		return;
-	for (v = 0; v < sizeof(variants) / sizeof(variants[0]); v++)
+	for (v = 0; v < ARRAY_SIZE(variants); v++)
 		capture_variant(&f, tag, v);
 }
 
@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 			       vlib_fourcc_str(formats[i], fcc));
 			continue;
 		}
-		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (s = 0; s < ARRAY_SIZE(sizes); s++)
 			test_format(formats[i], sizes[s].width,
 				    sizes[s].height);
 	}

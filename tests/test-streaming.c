@@ -4,6 +4,7 @@
  * DQBUF, poll and epoll, restart, and the frame interval.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -154,11 +155,18 @@ struct frame_checks {
 	uint32_t first_seq;
 };
 
-#define FAIL_ONCE(buf, ...) \
-	do { \
-		if (!(buf)[0]) \
-			snprintf(buf, sizeof(buf), __VA_ARGS__); \
-	} while (0)
+/* Keeps the first failure of a kind: later ones leave @buf as it is. */
+static __printf(3, 4) void fail_once(char *buf, size_t len,
+				     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 			struct frame_checks *c, double now, int n,
@@ -175,10 +183,10 @@ static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 	if (n == 0)
 		c->first_seq = fr->buf.sequence;
 	else if (fr->buf.sequence <= *last_seq)
-		FAIL_ONCE(c->seq, "frame %d: sequence %u after %u", n,
+		fail_once(c->seq, sizeof(c->seq), "frame %d: sequence %u after %u", n,
 			  fr->buf.sequence, *last_seq);
 	if (n > 0 && ts <= *last_ts)
-		FAIL_ONCE(c->ts, "frame %d: timestamp %.6f after %.6f", n, ts,
+		fail_once(c->ts, sizeof(c->ts), "frame %d: timestamp %.6f after %.6f", n, ts,
 			  *last_ts);
 	/*
 	 * The end of frame comes after QBUF (less the slack of one frame
@@ -186,35 +194,35 @@ static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 	 */
 	if (fr->buf.index < VLIB_MAX_BUFS &&
 	    (ts > now + 0.001 || ts < s->qtime[fr->buf.index] - 0.1))
-		FAIL_ONCE(c->ts,
+		fail_once(c->ts, sizeof(c->ts),
 			  "frame %d: timestamp %.6f, QBUF at %.6f, DQBUF at %.6f (CLOCK_MONOTONIC)",
 			  n, ts, s->qtime[fr->buf.index], now);
 	*last_seq = fr->buf.sequence;
 	*last_ts = ts;
 	if (tsflags != (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
 			V4L2_BUF_FLAG_TSTAMP_SRC_EOF))
-		FAIL_ONCE(c->flags, "frame %d: timestamp flags 0x%x", n,
+		fail_once(c->flags, sizeof(c->flags), "frame %d: timestamp flags 0x%x", n,
 			  tsflags);
 	if (fr->buf.flags & (V4L2_BUF_FLAG_QUEUED | V4L2_BUF_FLAG_DONE |
 			     V4L2_BUF_FLAG_ERROR))
-		FAIL_ONCE(c->flags, "frame %d: flags 0x%x", n, fr->buf.flags);
+		fail_once(c->flags, sizeof(c->flags), "frame %d: flags 0x%x", n, fr->buf.flags);
 	if (s->memory == V4L2_MEMORY_MMAP &&
 	    !(fr->buf.flags & V4L2_BUF_FLAG_MAPPED))
-		FAIL_ONCE(c->flags, "frame %d: MAPPED missing, flags 0x%x", n,
+		fail_once(c->flags, sizeof(c->flags), "frame %d: MAPPED missing, flags 0x%x", n,
 			  fr->buf.flags);
 	if (dev.mplane && fr->buf.length != s->fmt.num_planes)
-		FAIL_ONCE(c->bytes, "frame %d: %u planes, format has %u", n,
+		fail_once(c->bytes, sizeof(c->bytes), "frame %d: %u planes, format has %u", n,
 			  fr->buf.length, s->fmt.num_planes);
 	for (p = 0; p < s->fmt.num_planes; p++)
 		if (fr->bytesused[p] != s->fmt.sizeimage[p])
-			FAIL_ONCE(c->bytes,
+			fail_once(c->bytes, sizeof(c->bytes),
 				  "frame %d plane %u: bytesused %u sizeimage %u",
 				  n, p, fr->bytesused[p], s->fmt.sizeimage[p]);
 	if (fr->buf.field != V4L2_FIELD_NONE)
-		FAIL_ONCE(c->field, "frame %d: field %u", n, fr->buf.field);
+		fail_once(c->field, sizeof(c->field), "frame %d: field %u", n, fr->buf.field);
 	if (fr->buf.index >= (uint32_t)s->count ||
 	    fr->buf.memory != s->memory || fr->buf.type != dev.type) {
-		FAIL_ONCE(c->mem, "frame %d: index %u memory %u type %u", n,
+		fail_once(c->mem, sizeof(c->mem), "frame %d: index %u memory %u type %u", n,
 			  fr->buf.index, fr->buf.memory, fr->buf.type);
 		return;
 	}
@@ -222,7 +230,7 @@ static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 		for (p = 0; p < s->fmt.num_planes; p++)
 			if (fr->userptr[p] !=
 			    (unsigned long)s->bufs[fr->buf.index].start[p])
-				FAIL_ONCE(c->mem,
+				fail_once(c->mem, sizeof(c->mem),
 					  "frame %d plane %u: userptr 0x%lx, queued %p",
 					  n, p, fr->userptr[p],
 					  s->bufs[fr->buf.index].start[p]);
@@ -230,7 +238,7 @@ static void check_frame(struct stream_ctx *s, struct vlib_frame *fr,
 	for (p = 0; p < VLIB_MAX_PLANES; p++)
 		planes[p] = s->bufs[fr->buf.index].start[p];
 	if (!pattern_check(&s->fmt, &pat, planes, msg, sizeof(msg)))
-		FAIL_ONCE(c->content, "frame %d: %s", n, msg);
+		fail_once(c->content, sizeof(c->content), "frame %d: %s", n, msg);
 }
 
 static void report(const char *diag, const char *tag, const char *what)
@@ -250,14 +258,14 @@ static void capture(struct stream_ctx *s, int nframes, const char *what)
 	memset(&c, 0, sizeof(c));
 	for (n = 0; n < nframes; n++) {
 		if (vlib_dqbuf(&dev, s->memory, &fr, VLIB_DQBUF_TIMEOUT_MS)) {
-			FAIL_ONCE(c.dq, "DQBUF frame %d: %s", n,
+			fail_once(c.dq, sizeof(c.dq), "DQBUF frame %d: %s", n,
 				  strerror(errno));
 			break;
 		}
 		check_frame(s, &fr, &c, vlib_now_sec(), n, &last_seq,
 			    &last_ts);
 		if (queue(s, fr.buf.index)) {
-			FAIL_ONCE(c.dq, "re-QBUF %u: %s", fr.buf.index,
+			fail_once(c.dq, sizeof(c.dq), "re-QBUF %u: %s", fr.buf.index,
 				  strerror(errno));
 			break;
 		}

@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <linux/videodev2.h>
 
+#define __printf(fmt_arg, first_arg) \
+	__attribute__((__format__(__printf__, fmt_arg, first_arg)))
+#define ARRAY_SIZE(array)	(sizeof(array) / sizeof((array)[0]))
+
 #define VLIB_MAX_PLANES		2
 #define VLIB_MAX_BUFS		32
 #define VLIB_DQBUF_TIMEOUT_MS	3000
@@ -109,14 +113,14 @@ struct vlib_pattern {
 /* TAP output */
 void tap_plan(unsigned int n);
 bool tap_ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 void tap_skip(const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	__printf(2, 3);
+void tap_diag(const char *fmt, ...) __printf(1, 2);
 int tap_done(void);
 const char *tap_errname(int ret, int err);
 bool tap_errno(int ret, int err, int want, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__printf(4, 5);
 
 /* Device access */
 int xioctl(int fd, unsigned long req, void *arg);

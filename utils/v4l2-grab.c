@@ -49,7 +49,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: v4l2-grab -d /dev/videoN [-f XR24|RGB3|YUYV|RGBP|NV12] [-s WxH] [-n frames] -o out.ppm\n");
@@ -116,7 +116,7 @@ static void to_rgb(const struct grab *g, const uint8_t *src, uint8_t *out)
 static uint32_t parse_fourcc(const char *s)
 {
 	if (strlen(s) != 4)
-		usage();
+		print_usage();
 	return v4l2_fourcc(s[0], s[1], s[2], s[3]);
 }
 
@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (sscanf(optarg, "%ux%u", &g.width, &g.height) != 2)
-				usage();
+				print_usage();
 			break;
 		case 'n':
 			n = atoi(optarg);
@@ -264,11 +264,11 @@ int main(int argc, char **argv)
 			out = optarg;
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (!dev || !out || n < 1)
-		usage();
+		print_usage();
 	switch (g.fourcc) {
 	case V4L2_PIX_FMT_XBGR32:
 	case V4L2_PIX_FMT_RGB24:
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 	case V4L2_PIX_FMT_NV12:
 		break;
 	default:
-		usage();
+		print_usage();
 	}
 	setup(&g, dev);
 	start(&g);
