@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
 	make gcc perl kmod cpio xz-utils gzip coreutils
-	qemu-system-x86 busybox-static v4l-utils netpbm
+	qemu-system-x86 busybox-static v4l-utils netpbm libdrm-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.1
