@@ -12,7 +12,13 @@
 #
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_QUIET=1 to keep the
 # serial console out of stdout (it always goes to build/KVER/console.log),
-# VM_APPEND for more kernel arguments (e.g. loglevel=5).
+# VM_APPEND for more kernel arguments (e.g. loglevel=5), VM_MONITOR=PATH
+# to put the QEMU monitor on a unix socket at PATH (e.g. for `screendump`;
+# the serial console stays on stdio).
+#
+# EXTRA-QEMU-ARGS go last on the QEMU command line, e.g. `-vga cirrus` to
+# give the guest a cirrus display (QEMU has no window, -nographic: the
+# screen is seen through the monitor's screendump).
 #
 # Exit status: the guest script's, or 124 on timeout, or 125 when the guest
 # did not finish (could not boot, crashed, ...).
@@ -169,6 +175,12 @@ esac
 	printf 'VMRUN_REPO=%q\n' "$repo"
 } > "$results/.vmrun.env"
 
+monitor=()
+if [ -n "${VM_MONITOR:-}" ]; then
+	rm -f "$VM_MONITOR"
+	monitor=(-monitor "unix:$VM_MONITOR,server,nowait")
+fi
+
 echo "vm-run: booting $kver (timeout ${timeout_s}s, console: $console)"
 start=$(date +%s)
 set +e
@@ -178,7 +190,7 @@ timeout -k 10 "$timeout_s" \
 	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests ${VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$results,mount_tag=results,security_model=none" \
-	"$@" < /dev/null 2>&1 | tr -d '\r\033' | if [ "${VM_QUIET:-0}" = 1 ]; then
+	"${monitor[@]}" "$@" < /dev/null 2>&1 | tr -d '\r\033' | if [ "${VM_QUIET:-0}" = 1 ]; then
 		cat > "$console"
 	else
 		tee "$console"

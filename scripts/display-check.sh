@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# display-check.sh [--demo] KVER
+#
+# Capture to display with no copy: boot KVER in QEMU with a cirrus display
+# and a monitor socket, run scripts/guest-display.sh there (drm-show puts
+# the frames of vivid-expbuf on the cirrus DRM device, XR24 then RGBP), and
+# whenever the guest holds its last frame on screen take a screendump
+# through the monitor and check it pixel by pixel against the frame content
+# of vivid-expbuf.rst: the eight colour bars at their x positions and the
+# counter band showing the sequence number of the frame drm-show held.
+#
+# Needs build/KVER/vivid-expbuf.ko and build/utils/drm-show. Everything goes
+# to build/KVER/display/: steps.txt ("pass STEP" / "fail STEP -- DETAIL",
+# the guest's steps and the host's), screen-FMT.ppm, drm-show-FMT.txt,
+# console.log and dmesg.txt. (vm-run.sh empties build/KVER/results at each
+# boot, so nothing is left there.) With --demo the XR24 screendump is also
+# written to out/demo.png. VM_TIMEOUT (seconds, default 900) bounds the boot.
+#
+# Exit status: 0 when every step passed, 1 otherwise, 2 on bad usage.
+
+set -uo pipefail
+
+demo=0
+if [ "${1:-}" = --demo ]; then
+	demo=1
+	shift
+fi
+if [ $# -ne 1 ]; then
+	echo "usage: $0 [--demo] KVER" >&2
+	exit 2
+fi
+kver=$1
+repo=$(cd "$(dirname "$0")/.." && pwd)
+res=$repo/build/$kver/results
+dir=$repo/build/$kver/display
+monitor=$repo/build/$kver/monitor.sock
+steps=$dir/steps.txt
+formats="XR24 RGBP"
+timeout_s=${VM_TIMEOUT:-900}
+
+rm -rf "$dir"
+mkdir -p "$dir"
+: > "$dir/host-steps.txt"
+
+log() { echo "display-check: $*"; }
+record() {
+	if [ "$2" -eq 0 ]; then
+		echo "pass $1" >> "$dir/host-steps.txt"
+	else
+		echo "fail $1 -- $3" >> "$dir/host-steps.txt"
+	fi
+}
+
+for f in "$repo/build/$kver/vivid-expbuf.ko" "$repo/build/utils/drm-show"; do
+	if [ ! -e "$f" ]; then
+		echo "display-check: $f is missing (build it first)" >&2
+		exit 1
+	fi
+done
+
+# screendump FILE: ask QEMU's monitor for a PPM of the screen.
+screendump() {
+	# shellcheck disable=SC2016
+	timeout 30 perl -MIO::Socket::UNIX -e '
+		my ($path, $file) = @ARGV;
+		my $s = IO::Socket::UNIX->new(Peer => $path) or die "connect $path: $!\n";
+		my $buf = "";
+		# Wait for the prompt, send the command, wait for the next prompt.
+		for my $cmd ("", "screendump $file\n") {
+			print $s $cmd;
+			$buf = "";
+			while ($buf !~ /\(qemu\) $/) {
+				sysread($s, $buf, 4096, length $buf) or die "monitor closed\n";
+			}
+		}
+		$buf =~ s/\e\[[0-9;]*[A-Za-z]//g;
+		print $buf;' "$monitor" "$1"
+}
+
+# check_screen PPM FMT SEQUENCE W H: print "pass ..."/"fail ..." lines for the
+# bars and the counter band of a W x H frame with that sequence number.
+check_screen() {
+	# shellcheck disable=SC2016
+	perl -e '
+		my ($ppm, $fmt, $seq, $w, $h) = @ARGV;
+		open(my $fh, "<:raw", $ppm) or die "$ppm: $!\n";
+		local $/;
+		my $img = <$fh>;
+		my $tag = "display: $fmt screendump";
+		unless ($img =~ s/^P6\s+(\d+)\s+(\d+)\s+255\s//) {
+			print "fail $tag is a PPM -- no P6 header\n";
+			exit;
+		}
+		if ($1 != $w || $2 != $h || length($img) != 3 * $w * $h) {
+			print "fail $tag is ${w}x${h} -- it is $1x$2, ", length($img), " bytes\n";
+			exit;
+		}
+		# RGB565 keeps 5 or 6 bits: the screendump may show 255 as 248.
+		my $tol = $fmt eq "RGBP" ? 7 : 0;
+		my @bars = ([1,1,1], [1,1,0], [0,1,1], [0,1,0], [1,0,1], [1,0,0], [0,0,1], [0,0,0]);
+		my $pix = sub { pack("C3", map { $_ ? 255 : 0 } @_) };
+		my $bar_row = join("", map { $pix->(@{$bars[int($_ * 8 / $w)]}) } 0 .. $w - 1);
+		my $band_row = join("", map {
+			my $on = ($seq >> (31 - int($_ * 32 / $w))) & 1;
+			$pix->($on, $on, $on) } 0 .. $w - 1);
+		my $band_y = $h - int($h / 8);
+		my (%bad, %first);
+		for my $y (0 .. $h - 1) {
+			my $part = $y < $band_y ? "bars" : "band";
+			my $want = $part eq "bars" ? $bar_row : $band_row;
+			my $got = substr($img, 3 * $w * $y, 3 * $w);
+			next if $got eq $want;
+			my @g = unpack("C*", $got);
+			my @e = unpack("C*", $want);
+			for my $i (0 .. $#g) {
+				next if abs($g[$i] - $e[$i]) <= $tol;
+				my $x = int($i / 3);
+				$bad{$part}++;
+				$first{$part} //= sprintf("first at (%d,%d): (%d,%d,%d), expected (%d,%d,%d)",
+					$x, $y, @g[3 * $x .. 3 * $x + 2], @e[3 * $x .. 3 * $x + 2]);
+				last;
+			}
+		}
+		my %what = (bars => "8 colour bars at x = b * $w / 8 in rows 0-" . ($band_y - 1),
+			    band => "counter band shows sequence $seq in rows $band_y-" . ($h - 1));
+		for my $part ("bars", "band") {
+			if ($bad{$part}) {
+				print "fail $tag: $what{$part} -- $bad{$part} rows differ, $first{$part}\n";
+			} else {
+				print "pass $tag: $what{$part}\n";
+			}
+		}' "$@"
+}
+
+rm -rf "$res"
+mkdir -p "$res"
+log "booting $kver with -vga cirrus (console in build/$kver/console.log)"
+VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_MONITOR=$monitor \
+	"$repo/scripts/vm-run.sh" "$kver" "$repo/scripts/guest-display.sh" \
+	-vga cirrus > "$dir/vm-run.txt" 2>&1 &
+vm=$!
+
+for fmt in $formats; do
+	ppm=$dir/screen-$fmt.ppm
+	while kill -0 $vm 2> /dev/null && [ ! -e "$res/showing-$fmt" ] &&
+		[ ! -e "$res/display-done" ]; do
+		sleep 0.5
+	done
+	if [ ! -e "$res/showing-$fmt" ]; then
+		record "display: $fmt screendump" 1 "the guest never showed $fmt"
+		continue
+	fi
+	seq=$(sed -nE 's/^holding: last frame \(sequence ([0-9]+)\).*/\1/p' "$res/showing-$fmt")
+	size=$(sed -nE 's/^showing: .* ([0-9]+)x([0-9]+) .*/\1 \2/p' "$res/drm-show-$fmt.txt")
+	out=$(screendump "$ppm" 2>&1)
+	status=$?
+	echo taken > "$res/dumped-$fmt"
+	[ -s "$ppm" ] || status=1
+	record "display: $fmt screendump through the QEMU monitor" $status "$out"
+	log "$fmt: $(grep -E '^(showing|shown|holding)' "$res/drm-show-$fmt.txt" | tr '\n' ' ')"
+	if [ $status -eq 0 ] && [ -n "$seq" ] && [ -n "$size" ]; then
+		# shellcheck disable=SC2086
+		check_screen "$ppm" "$fmt" "$seq" $size >> "$dir/host-steps.txt"
+	elif [ $status -eq 0 ]; then
+		record "display: $fmt screendump check" 1 "no sequence or size in drm-show's output"
+	fi
+done
+
+wait $vm
+vm_status=$?
+record "display: guest ran to the end" \
+	"$([ -e "$res/display-done" ]; echo $?)" "vm-run status $vm_status, see $dir/vm-run.txt"
+cp "$repo/build/$kver/console.log" "$dir/console.log" 2> /dev/null
+for f in "$res"/drm-show-*.txt "$res"/dmesg.txt; do
+	[ -e "$f" ] && cp "$f" "$dir/"
+done
+hits=$(cat "$dir/console.log" "$dir/dmesg.txt" 2> /dev/null |
+	grep -a -E 'WARNING:|BUG:|Oops|Call Trace' | sort -u | head -n 5 | tr '\n' ' ')
+record "display: kernel log has no WARNING/BUG/Oops/Call Trace" \
+	"$([ -z "$hits" ]; echo $?)" "$hits"
+
+cat "$res/steps.txt" "$dir/host-steps.txt" > "$steps" 2> /dev/null
+rm -f "$dir/host-steps.txt"
+cat "$steps"
+if [ $demo -eq 1 ]; then
+	mkdir -p "$repo/out"
+	if [ -s "$dir/screen-XR24.ppm" ] && pnmtopng "$dir/screen-XR24.ppm" > "$repo/out/demo.png"; then
+		log "wrote out/demo.png"
+	else
+		log "no XR24 screendump for out/demo.png"
+		echo "fail display: out/demo.png written" >> "$steps"
+	fi
+fi
+if grep -q '^fail ' "$steps" || ! grep -q '^pass ' "$steps"; then
+	log "$kver: $(grep -c '^pass ' "$steps") passed, $(grep -c '^fail ' "$steps") failed"
+	exit 1
+fi
+log "$kver: all $(grep -c '^pass ' "$steps") steps passed"
+exit 0
