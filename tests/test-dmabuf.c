@@ -41,7 +41,6 @@
 /* counter of the frame the output node reads (never a capture sequence) */
 #define OUT_SEQUENCE	0x5a5a5a5a
 #define CID_LOOPBACK	(V4L2_CID_USER_BASE | 0xf000)
-#define N_IMPORT_CHECKS	5
 
 /* One dma-buf exported by the exporter node, mapped for the checks. */
 struct dbuf {
@@ -59,7 +58,7 @@ struct plane_req {
 };
 
 /* Checks of capture_import(), run once per capture format. */
-static const char *const import_checks[N_IMPORT_CHECKS] = {
+static const char *const import_checks[] = {
 	"capture reqbufs reports SUPPORTS_DMABUF",
 	"capture DQBUF reports bytesused, fd and length",
 	"capture frames land in the imported dma-bufs",
@@ -1052,7 +1051,7 @@ int main(int argc, char **argv)
 	if (imp.mplane) {
 		capture_import(V4L2_PIX_FMT_NV12M);
 	} else {
-		for (i = 0; i < N_IMPORT_CHECKS; i++)
+		for (i = 0; i < ARRAY_SIZE(import_checks); i++)
 			tap_skip("single-planar node", "dmabuf: NM12 %s",
 				 import_checks[i]);
 	}
