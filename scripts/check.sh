@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: what `make check` does. Lint the kernel sources, build the
-# module for the newest installed 6.1 and 6.12 kernels, build the tests and
-# utils, boot each kernel in QEMU with scripts/guest-check.sh, and print the
+# check.sh: what `make check` does. Lint the sources, build the module for
+# the newest installed 6.1 and 6.12 kernels, build the tests and utils, boot
+# each kernel in QEMU twice: with a cirrus display for
+# scripts/display-check.sh, then with scripts/guest-check.sh; and print the
 # summary (scripts/summarize.sh), whose last line is "N passed, N failed".
 # A failing step is recorded and counted; the other steps still run.
 
@@ -44,6 +45,12 @@ for k in "${kvers[@]}"; do
 	record "build vivid-expbuf.ko for $k with W=1, no warnings" $status \
 		"see build/$k/build.log"
 	[ $status -eq 0 ] && built+=("$k")
+done
+
+# The display check boots first: every boot empties build/KVER/results.
+for k in "${built[@]}"; do
+	echo "== display $k =="
+	scripts/display-check.sh "$k" | grep -a -E '^(display-check|fail )'
 done
 
 for k in "${built[@]}"; do

@@ -8,8 +8,10 @@
 #
 # Inputs: build/check/steps.txt (host steps: builds), build/lint/results.txt,
 # and per kernel build/KVER/results/ (written by guest-check.sh in the
-# guest) and build/KVER/console.log. What counts:
-#   - each host step, each lint file, each guest step: one check;
+# guest), build/KVER/console.log and build/KVER/display/steps.txt (written
+# by display-check.sh). What counts:
+#   - each host step, each lint file, each guest step, each display step:
+#     one check;
 #   - the guest finished (check-done marker): one check;
 #   - v4l2-compliance per node: "Succeeded" tests pass; each fail:/warn:
 #     line fails unless its message is in scripts/compliance-skew-<line>.txt
@@ -176,6 +178,12 @@ kernel() {
 			[ -e "$f" ] && tap "$kver" "$f"
 		done
 		kernel_log "$kver" "$dir"
+	fi
+	if [ -r "$repo/build/$kver/display/steps.txt" ]; then
+		echo "  display: $(grep -c '^pass ' "$repo/build/$kver/display/steps.txt") steps passed"
+		steps_file "$repo/build/$kver/display/steps.txt"
+	else
+		fail "the display check did not run for $kver"
 	fi
 	echo "  $kver: $((passed - p0)) passed, $((failed - f0)) failed," \
 		"$((known - k0)) known failures, $((skew - s0)) documented skew"
