@@ -1152,17 +1152,16 @@ static bool mismatch_phase(struct loop_ctx *c, __u32 fourcc, __u32 w,
 			   __u32 h, char *why, size_t len)
 {
 	struct pump_goal g = { .out_min = 2 };
-	double t;
+	double start = vlib_now_sec();
 
 	phase_reset(c);
 	if (start_output(c, fourcc, w, h) || pump(c, &g))
 		return false;
-	t = vlib_now_sec();
 	g.cap_after = AFTER_FRAMES;
-	g.after = t;
+	g.after = vlib_now_sec();
 	if (pump(c, &g))
 		return false;
-	return eval_after(c, 0, FRAME_PATTERN, why, len);
+	return eval_after(c, start, FRAME_PATTERN, why, len);
 }
 
 /* Prints one TAP line for a phase: @ok, or the reason in @why or c->why. */
