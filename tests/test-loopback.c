@@ -477,21 +477,94 @@ static void try_fmt_checks(void)
 		tap_diag("%s", why);
 }
 
-static void default_fmt_check(void)
+/* Minimal bytesperline and sizeimage of plane @p, as the uAPI page says. */
+static void min_sizes(const struct vlib_fmt *f, unsigned int p, __u32 *bpl,
+		      __u32 *size)
 {
-	struct vlib_fmt f;
-	int ret = vlib_get_fmt(&out, &f);
+	__u32 w = f->width, h = f->height;
 
-	if (!tap_ok(!ret && f.fourcc == V4L2_PIX_FMT_YUYV && f.width == 640 &&
-		    f.height == 480 && f.num_planes == 1 &&
-		    f.bytesperline[0] == 1280 && f.sizeimage[0] == 614400 &&
-		    f.field == V4L2_FIELD_NONE &&
-		    f.colorspace == V4L2_COLORSPACE_SRGB,
-		    "loopback: output default format is YUYV 640x480"))
-		tap_diag("G_FMT: %s, %s %ux%u planes %u bpl %u size %u field %u colorspace %u",
-			 tap_errname(ret, errno), fcc(f.fourcc), f.width,
-			 f.height, f.num_planes, f.bytesperline[0],
-			 f.sizeimage[0], f.field, f.colorspace);
+	switch (f->fourcc) {
+	case V4L2_PIX_FMT_RGB24:
+		*bpl = 3 * w;
+		break;
+	case V4L2_PIX_FMT_XBGR32:
+		*bpl = 4 * w;
+		break;
+	case V4L2_PIX_FMT_NV12:
+	case V4L2_PIX_FMT_NV12M:
+		*bpl = w;
+		break;
+	default:
+		*bpl = 2 * w;
+		break;
+	}
+	*size = *bpl * h;
+	if (f->fourcc == V4L2_PIX_FMT_NV12)
+		*size = w * h * 3 / 2;
+	else if (f->fourcc == V4L2_PIX_FMT_NV12M && p == 1)
+		*size = w * h / 2;
+}
+
+/*
+ * The current output format, whatever set it (the default YUYV 640x480 is
+ * gone once another program ran): a listed one, with minimal sizes.
+ */
+static void current_fmt_check(void)
+{
+	unsigned int p, want_planes;
+	char why[200] = "";
+	struct vlib_fmt f;
+	__u32 bpl, size;
+
+	if (vlib_get_fmt(&out, &f)) {
+		set_why(why, sizeof(why), "G_FMT: %s", strerror(errno));
+	} else if (!pattern_supported(f.fourcc) ||
+		   (f.fourcc == V4L2_PIX_FMT_NV12M && !out.mplane) ||
+		   f.field != V4L2_FIELD_NONE ||
+		   f.colorspace != V4L2_COLORSPACE_SRGB) {
+		set_why(why, sizeof(why), "%s field %u colorspace %u",
+			fcc(f.fourcc), f.field, f.colorspace);
+	} else {
+		want_planes = f.fourcc == V4L2_PIX_FMT_NV12M ? 2 : 1;
+		if (f.num_planes != want_planes)
+			set_why(why, sizeof(why), "%s with %u planes",
+				fcc(f.fourcc), f.num_planes);
+		for (p = 0; p < f.num_planes && p < want_planes; p++) {
+			min_sizes(&f, p, &bpl, &size);
+			if (f.bytesperline[p] != bpl || f.sizeimage[p] != size)
+				set_why(why, sizeof(why),
+					"%s %ux%u plane %u: bytesperline %u sizeimage %u, want %u %u",
+					fcc(f.fourcc), f.width, f.height, p,
+					f.bytesperline[p], f.sizeimage[p], bpl,
+					size);
+		}
+	}
+	if (!tap_ok(!why[0], "loopback: output G_FMT is a listed format with minimal sizes"))
+		tap_diag("%s", why);
+}
+
+static void control_checks(void)
+{
+	struct v4l2_queryctrl qc = { .id = LOOPBACK_CID };
+	__s32 on_out = -1, on_cap = -1;
+	int ret;
+
+	ret = xioctl(out.fd, VIDIOC_QUERYCTRL, &qc);
+	if (!tap_ok(!ret && qc.type == V4L2_CTRL_TYPE_BOOLEAN &&
+		    !strcmp((char *)qc.name, "Loopback") && qc.minimum == 0 &&
+		    qc.maximum == 1 && qc.default_value == 0,
+		    "loopback: output node lists Loopback, boolean, default 0"))
+		tap_diag("QUERYCTRL: %s, type %u name '%.32s' %d..%d default %d",
+			 tap_errname(ret, errno), qc.type, (char *)qc.name,
+			 qc.minimum, qc.maximum, qc.default_value);
+	ret = vlib_set_ctrl(&cap, LOOPBACK_CID, 1) ||
+	      vlib_get_ctrl(&out, LOOPBACK_CID, &on_out) ||
+	      vlib_set_ctrl(&out, LOOPBACK_CID, 0) ||
+	      vlib_get_ctrl(&cap, LOOPBACK_CID, &on_cap);
+	if (!tap_ok(!ret && on_out == 1 && on_cap == 0,
+		    "loopback: Loopback is one control for the capture and output nodes"))
+		tap_diag("S_CTRL/G_CTRL: %s; output reads %d after 1, capture %d after 0",
+			 ret ? strerror(errno) : "ok", on_out, on_cap);
 }
 
 static int get_parm(struct vlib_dev *d, struct v4l2_streamparm *parm)
@@ -508,10 +581,17 @@ static void parm_checks(void)
 	struct vlib_fmt cf, cf2, of;
 	int ret, rc;
 
+	memset(&po, 0, sizeof(po));
+	po.type = out.type;
+	ret = xioctl(out.fd, VIDIOC_S_PARM, &po);
+	if (!tap_ok(!ret && t->numerator == 1 && t->denominator == 30,
+		    "loopback: output S_PARM 0/0 selects the default 1/30"))
+		tap_diag("S_PARM: %s, %u/%u", tap_errname(ret, errno),
+			 t->numerator, t->denominator);
 	ret = get_parm(&out, &po);
 	if (!tap_ok(!ret && (po.parm.output.capability & V4L2_CAP_TIMEPERFRAME) &&
 		    t->numerator == 1 && t->denominator == 30,
-		    "loopback: output G_PARM reports TIMEPERFRAME 1/30 in parm.output"))
+		    "loopback: output G_PARM reports TIMEPERFRAME and 1/30 in parm.output"))
 		tap_diag("G_PARM: %s, capability 0x%x, %u/%u",
 			 tap_errname(ret, errno), po.parm.output.capability,
 			 t->numerator, t->denominator);
@@ -1594,7 +1674,6 @@ int main(int argc, char **argv)
 		V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_XBGR32,
 		V4L2_PIX_FMT_RGB565, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_NV12M,
 	};
-	__s32 value = -1;
 	unsigned int i;
 	double t0;
 
@@ -1604,17 +1683,15 @@ int main(int argc, char **argv)
 	t0 = vlib_now_sec();
 	if (!tap_ok(!find_nodes(), "loopback: the instance has an output node"))
 		return tap_done();
-	if (!tap_ok(!vlib_get_ctrl(&out, LOOPBACK_CID, &value) && value == 0,
-		    "loopback: Loopback control reads 0 on the output node"))
-		tap_diag("G_CTRL: %s, value %d", strerror(errno), value);
 	reset_queue(&cap, V4L2_MEMORY_MMAP);
 	vlib_set_ctrl(&cap, V4L2_CID_HFLIP, 0);
 	vlib_set_ctrl(&cap, V4L2_CID_TEST_PATTERN, 0);
 
 	querycap_checks();
+	control_checks();
 	output_enum_checks();
 	enum_fmt_checks();
-	default_fmt_check();
+	current_fmt_check();
 	try_fmt_checks();
 	parm_checks();
 
