@@ -103,6 +103,8 @@ static char out_path[64], peer_path[64];
 static bool have_peer;
 static struct loop_ctx lc;
 
+static __printf(3, 4) void set_why(char *why, size_t len, const char *fmt, ...);
+
 /* Keeps the first reason given: the later ones are usually consequences. */
 static void set_why(char *why, size_t len, const char *fmt, ...)
 {
@@ -445,7 +447,7 @@ static void try_fmt_checks(void)
 	char why[300] = "";
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fourccs) / sizeof(*fourccs) && !why[0]; i++) {
+	for (i = 0; i < ARRAY_SIZE(fourccs) && !why[0]; i++) {
 		struct v4l2_format fc, fo;
 		int rc, ro;
 
@@ -1244,6 +1246,9 @@ static bool mismatch_phase(struct loop_ctx *c, __u32 fourcc, __u32 w,
 	return eval_after(c, start, FRAME_PATTERN, why, len);
 }
 
+static __printf(4, 5) void report(struct loop_ctx *c, bool ok, const char *why,
+				  const char *fmt, ...);
+
 /* Prints one TAP line for a phase: @ok, or the reason in @why or c->why. */
 static void report(struct loop_ctx *c, bool ok, const char *why,
 		   const char *fmt, ...)
@@ -1698,7 +1703,7 @@ int main(int argc, char **argv)
 	output_stream_checks(V4L2_MEMORY_MMAP);
 	output_stream_checks(V4L2_MEMORY_USERPTR);
 
-	for (i = 0; i < sizeof(loop_fourccs) / sizeof(*loop_fourccs); i++)
+	for (i = 0; i < ARRAY_SIZE(loop_fourccs); i++)
 		if (cap.mplane || loop_fourccs[i] != V4L2_PIX_FMT_NV12M)
 			loop_format(loop_fourccs[i]);
 
