@@ -8,6 +8,7 @@
 #   make lint              checkpatch --strict on the kernel sources
 #   make check             everything, in QEMU, on the 6.1 and 6.12 kernels
 #   make demo              capture one frame to out/demo.png
+#   make bench             zero-copy pipeline CPU cost, in QEMU, to out/bench.txt
 #
 # Every output goes to build/ and out/.
 
@@ -29,7 +30,7 @@ UTIL_HDRS := $(wildcard utils/*.h)
 UTIL_SRCS := $(filter-out $(UTIL_LIBS),$(wildcard utils/*.c))
 UTIL_BINS := $(patsubst utils/%.c,build/utils/%,$(UTIL_SRCS))
 
-.PHONY: all deps modules tests utils lint check demo clean
+.PHONY: all deps modules tests utils lint check demo bench clean
 
 all: modules tests utils
 
@@ -65,6 +66,9 @@ check: deps
 
 demo: deps
 	@scripts/demo.sh
+
+bench: deps
+	@scripts/bench.sh
 
 clean:
 	rm -rf build out
