@@ -4,24 +4,50 @@
  *
  * MMAP memory is made of zeroed pages charged to the allocating process's
  * memory cgroup and to the device's budget, mapped into the kernel with
- * vmap(). It is reference counted (see &struct vb2x_vmalloc_buf): the
- * plane, every VMA and every exported dma-buf hold a reference, so buffers
- * freed while mapped or exported stay valid until the last user goes. USERPTR
- * memory is pinned with pin_user_pages_fast() and mapped into the kernel
- * with vm_map_ram() while the plane uses it.
+ * vmap(). It is reference counted (see &struct vb2x_mem): the plane, every
+ * VMA and every exported dma-buf hold a reference, so buffers freed while
+ * mapped or exported stay valid until the last user goes; its dma-bufs are
+ * those of vb2x-mem-dmabuf.c. USERPTR memory is pinned with
+ * pin_user_pages_fast() and mapped into the kernel with vm_map_ram() while
+ * the plane uses it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/refcount.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <media/vb2x-budget.h>
 #include <media/vb2x-vmalloc.h>
 
-#include "vb2x-vmalloc-priv.h"
+#include "vb2x-mem-priv.h"
+
+/**
+ * struct vb2x_vmalloc_buf - memory of one plane
+ * @mem: the common part; &vb2x_mem.vaddr is the vmap() (MMAP) or the
+ *	vm_map_ram() address plus the offset of the user address (USERPTR);
+ *	the handle given to the core is &mem
+ * @pages: the pages: MMAP: allocated zeroed and charged to the allocating
+ *	process's memory cgroup; USERPTR: pinned user pages
+ * @n_pages: entries in @pages
+ * @map: USERPTR: start of the vm_map_ram() mapping of @pages
+ * @dirty: USERPTR: the device writes, so mark the pages dirty on unpin
+ */
+struct vb2x_vmalloc_buf {
+	struct vb2x_mem		mem;
+	struct page		**pages;
+	unsigned int		n_pages;
+	void			*map;
+	bool			dirty;
+};
+
+static struct vb2x_vmalloc_buf *to_vmalloc_buf(struct vb2x_mem *mem)
+{
+	return container_of(mem, struct vb2x_vmalloc_buf, mem);
+}
 
 static void vb2x_vmalloc_free_pages(struct page **pages, unsigned int n)
 {
@@ -30,12 +56,64 @@ static void vb2x_vmalloc_free_pages(struct page **pages, unsigned int n)
 	kvfree(pages);
 }
 
+static void vb2x_vmalloc_free(struct vb2x_mem *mem)
+{
+	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(mem);
+
+	vunmap(mem->vaddr);
+	vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
+	kfree(buf);
+}
+
+static int vb2x_vmalloc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt)
+{
+	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(mem);
+
+	return sg_alloc_table_from_pages(sgt, buf->pages, buf->n_pages, 0,
+					 mem->size, GFP_KERNEL);
+}
+
+static int vb2x_vmalloc_remap_pfn(struct vb2x_mem *mem,
+				  struct vm_area_struct *vma)
+{
+	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(mem);
+	unsigned long count = vma_pages(vma);
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		ret = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT),
+				      page_to_pfn(buf->pages[vma->vm_pgoff + i]),
+				      PAGE_SIZE, vma->vm_page_prot);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The kernel mapping is a vmap() alias of the pages. */
+static void vb2x_vmalloc_sync_vaddr(struct vb2x_mem *mem, bool for_cpu)
+{
+	if (for_cpu)
+		invalidate_kernel_vmap_range(mem->vaddr, mem->size);
+	else
+		flush_kernel_vmap_range(mem->vaddr, mem->size);
+}
+
+static const struct vb2x_mem_kind vb2x_vmalloc_kind = {
+	.free = vb2x_vmalloc_free,
+	.get_sgtable = vb2x_vmalloc_get_sgtable,
+	.remap_pfn = vb2x_vmalloc_remap_pfn,
+	.sync_vaddr = vb2x_vmalloc_sync_vaddr,
+};
+
 static void *vb2x_vmalloc_alloc(struct device *dev, struct vb2x_budget *budget,
 				unsigned long size, enum dma_data_direction dir)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
 	struct vb2x_vmalloc_buf *buf;
 	unsigned int i;
+	void *vaddr;
 	int ret;
 
 	size = PAGE_ALIGN(size);
@@ -48,7 +126,6 @@ static void *vb2x_vmalloc_alloc(struct device *dev, struct vb2x_budget *budget,
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		goto uncharge;
-	buf->size = size;
 	buf->n_pages = size >> PAGE_SHIFT;
 	buf->pages = kvcalloc(buf->n_pages, sizeof(*buf->pages), GFP_KERNEL);
 	if (!buf->pages)
@@ -61,54 +138,19 @@ static void *vb2x_vmalloc_alloc(struct device *dev, struct vb2x_budget *budget,
 		}
 	}
 	/* VM_USERMAP lets remap_vmalloc_range() map it for V4L2 mmap(). */
-	buf->vaddr = vmap(buf->pages, buf->n_pages, VM_MAP | VM_USERMAP,
-			  PAGE_KERNEL);
-	if (!buf->vaddr) {
+	vaddr = vmap(buf->pages, buf->n_pages, VM_MAP | VM_USERMAP, PAGE_KERNEL);
+	if (!vaddr) {
 		vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
 		goto free_buf;
 	}
-	dma_resv_init(&buf->resv);
-	buf->budget = budget;
-	refcount_set(&buf->refcount, 1);
-	return buf;
+	vb2x_mem_init(&buf->mem, &vb2x_vmalloc_kind, vaddr, size, budget);
+	return &buf->mem;
 
 free_buf:
 	kfree(buf);
 uncharge:
 	vb2x_budget_uncharge(budget, size);
 	return ERR_PTR(-ENOMEM);
-}
-
-/**
- * vb2x_vmalloc_buf_get() - take one more reference to MMAP memory
- * @buf: the memory, on which the caller already holds a reference
- */
-void vb2x_vmalloc_buf_get(struct vb2x_vmalloc_buf *buf)
-{
-	refcount_inc(&buf->refcount);
-}
-
-/**
- * vb2x_vmalloc_buf_put() - drop a reference to MMAP memory
- * @buf: the memory
- *
- * The last reference frees the memory, its reservation object and its
- * budget charge: this is the only place that does.
- */
-void vb2x_vmalloc_buf_put(struct vb2x_vmalloc_buf *buf)
-{
-	if (!refcount_dec_and_test(&buf->refcount))
-		return;
-	vunmap(buf->vaddr);
-	vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
-	dma_resv_fini(&buf->resv);
-	vb2x_budget_uncharge(buf->budget, buf->size);
-	kfree(buf);
-}
-
-static void vb2x_vmalloc_put(void *buf_priv)
-{
-	vb2x_vmalloc_buf_put(buf_priv);
 }
 
 static void *vb2x_vmalloc_get_userptr(struct device *dev, unsigned long vaddr,
@@ -156,10 +198,9 @@ static void *vb2x_vmalloc_get_userptr(struct device *dev, unsigned long vaddr,
 		ret = -ENOMEM;
 		goto unpin;
 	}
-	buf->vaddr = buf->map + (vaddr & ~PAGE_MASK);
-	buf->size = size;
-	refcount_set(&buf->refcount, 1);
-	return buf;
+	buf->mem.vaddr = buf->map + (vaddr & ~PAGE_MASK);
+	buf->mem.size = size;
+	return &buf->mem;
 
 unpin:
 	unpin_user_pages(buf->pages, buf->n_pages);
@@ -172,7 +213,7 @@ free_buf:
 
 static void vb2x_vmalloc_put_userptr(void *buf_priv)
 {
-	struct vb2x_vmalloc_buf *buf = buf_priv;
+	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(buf_priv);
 
 	vm_unmap_ram(buf->map, buf->n_pages);
 	unpin_user_pages_dirty_lock(buf->pages, buf->n_pages, buf->dirty);
@@ -180,57 +221,25 @@ static void vb2x_vmalloc_put_userptr(void *buf_priv)
 	kfree(buf);
 }
 
-static void *vb2x_vmalloc_vaddr(void *buf_priv)
-{
-	struct vb2x_vmalloc_buf *buf = buf_priv;
-
-	return buf->vaddr;
-}
-
-static unsigned int vb2x_vmalloc_num_users(void *buf_priv)
-{
-	struct vb2x_vmalloc_buf *buf = buf_priv;
-
-	return refcount_read(&buf->refcount);
-}
-
-/* A VMA was duplicated (fork) or split: the copy holds its own reference. */
-static void vb2x_vmalloc_vm_open(struct vm_area_struct *vma)
-{
-	vb2x_vmalloc_buf_get(vma->vm_private_data);
-}
-
-static void vb2x_vmalloc_vm_close(struct vm_area_struct *vma)
-{
-	vb2x_vmalloc_buf_put(vma->vm_private_data);
-}
-
-static const struct vm_operations_struct vb2x_vmalloc_vm_ops = {
-	.open = vb2x_vmalloc_vm_open,
-	.close = vb2x_vmalloc_vm_close,
-};
-
 static int vb2x_vmalloc_mmap(void *buf_priv, struct vm_area_struct *vma)
 {
-	struct vb2x_vmalloc_buf *buf = buf_priv;
+	struct vb2x_mem *mem = buf_priv;
 	int ret;
 
-	ret = remap_vmalloc_range(vma, buf->vaddr, 0);
+	ret = remap_vmalloc_range(vma, mem->vaddr, 0);
 	if (ret)
 		return ret;
-	vma->vm_private_data = buf;
-	vma->vm_ops = &vb2x_vmalloc_vm_ops;
-	vb2x_vmalloc_vm_open(vma);
+	vb2x_mem_vma_attach(vma, mem);
 	return 0;
 }
 
 const struct vb2x_mem_ops vb2x_vmalloc_memops = {
 	.alloc = vb2x_vmalloc_alloc,
-	.put = vb2x_vmalloc_put,
+	.put = vb2x_mem_put_priv,
 	.get_userptr = vb2x_vmalloc_get_userptr,
 	.put_userptr = vb2x_vmalloc_put_userptr,
-	.vaddr = vb2x_vmalloc_vaddr,
-	.num_users = vb2x_vmalloc_num_users,
+	.vaddr = vb2x_mem_vaddr,
+	.num_users = vb2x_mem_num_users,
 	.mmap = vb2x_vmalloc_mmap,
-	.get_dmabuf = vb2x_vmalloc_get_dmabuf,
+	.get_dmabuf = vb2x_mem_get_dmabuf,
 };

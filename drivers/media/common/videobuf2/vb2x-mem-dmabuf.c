@@ -1,33 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vb2x-vmalloc-dmabuf.c - dma-buf exporter of the vmalloc allocator
+ * vb2x-mem-dmabuf.c - dma-buf exporter of MMAP memory, common to all
+ * allocators
  *
  * Each dma-buf holds a reference to the plane's memory from export to its
  * release, and each mmap() VMA of a dma-buf one more from mmap (or the
  * VMA's open) to its close. Importers get a scatter list of the plane's
- * pages, mapped for their device in the direction they ask. Userspace
- * mappings are VM_PFNMAP, so the pages cannot be pinned through them
- * (get_user_pages, vmsplice and USERPTR buffers all fail on them). All
- * dma-bufs of a plane share the plane's reservation object.
+ * pages (from &vb2x_mem_kind.get_sgtable: one entry for contiguous
+ * memory), mapped for their device in the direction they ask. Userspace
+ * mappings are VM_PFNMAP (&vb2x_mem_kind.remap_pfn), so the pages cannot
+ * be pinned through them (get_user_pages, vmsplice and USERPTR buffers all
+ * fail on them). All dma-bufs of a plane share the plane's reservation
+ * object.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
-#include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
-#include "vb2x-vmalloc-priv.h"
+#include "vb2x-mem-priv.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
 
 /**
- * struct vb2x_vmalloc_attach - one importer's view of a plane
+ * struct vb2x_mem_attach - one importer's view of a plane
  * @sgt: the plane's pages, built at attach
  * @dir: direction @sgt is mapped in for the importer's device, or
  *	%DMA_NONE while unmapped. Changed by map and unmap, which the dma-buf
@@ -36,7 +38,7 @@ MODULE_IMPORT_NS(DMA_BUF);
  *	so on 6.1 a sync racing with a static importer's own map or unmap may
  *	skip or add one sync of that importer's mapping.
  */
-struct vb2x_vmalloc_attach {
+struct vb2x_mem_attach {
 	struct sg_table			sgt;
 	enum dma_data_direction		dir;
 };
@@ -44,15 +46,14 @@ struct vb2x_vmalloc_attach {
 static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
 			      struct dma_buf_attachment *attach)
 {
-	struct vb2x_vmalloc_buf *buf = dbuf->priv;
-	struct vb2x_vmalloc_attach *a;
+	struct vb2x_mem *mem = dbuf->priv;
+	struct vb2x_mem_attach *a;
 	int ret;
 
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	ret = sg_alloc_table_from_pages(&a->sgt, buf->pages, buf->n_pages, 0,
-					buf->size, GFP_KERNEL);
+	ret = mem->kind->get_sgtable(mem, &a->sgt);
 	if (ret) {
 		kfree(a);
 		return ret;
@@ -65,7 +66,7 @@ static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
 static void vb2x_dmabuf_detach(struct dma_buf *dbuf,
 			       struct dma_buf_attachment *attach)
 {
-	struct vb2x_vmalloc_attach *a = attach->priv;
+	struct vb2x_mem_attach *a = attach->priv;
 
 	if (a->dir != DMA_NONE)
 		dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
@@ -76,7 +77,7 @@ static void vb2x_dmabuf_detach(struct dma_buf *dbuf,
 static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
-	struct vb2x_vmalloc_attach *a = attach->priv;
+	struct vb2x_mem_attach *a = attach->priv;
 	int ret;
 
 	if (a->dir != DMA_NONE) {
@@ -94,7 +95,7 @@ static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
 			      struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
-	struct vb2x_vmalloc_attach *a = attach->priv;
+	struct vb2x_mem_attach *a = attach->priv;
 
 	if (WARN_ON_ONCE(sgt != &a->sgt || a->dir == DMA_NONE))
 		return;
@@ -105,9 +106,9 @@ static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
 /* Hand the memory to the CPU (@for_cpu) or back to the importers' devices. */
 static void vb2x_dmabuf_sync(struct dma_buf *dbuf, bool for_cpu)
 {
-	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	struct vb2x_mem *mem = dbuf->priv;
 	struct dma_buf_attachment *attach;
-	struct vb2x_vmalloc_attach *a;
+	struct vb2x_mem_attach *a;
 
 	dma_resv_lock(dbuf->resv, NULL);
 	list_for_each_entry(attach, &dbuf->attachments, node) {
@@ -121,10 +122,8 @@ static void vb2x_dmabuf_sync(struct dma_buf *dbuf, bool for_cpu)
 						    a->dir);
 	}
 	dma_resv_unlock(dbuf->resv);
-	if (for_cpu)
-		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
-	else
-		flush_kernel_vmap_range(buf->vaddr, buf->size);
+	if (mem->kind->sync_vaddr)
+		mem->kind->sync_vaddr(mem, for_cpu);
 }
 
 static int vb2x_dmabuf_begin_cpu_access(struct dma_buf *dbuf,
@@ -144,9 +143,9 @@ static int vb2x_dmabuf_end_cpu_access(struct dma_buf *dbuf,
 /* The memory is always mapped into the kernel: vmap hands that out. */
 static int vb2x_dmabuf_vmap(struct dma_buf *dbuf, struct iosys_map *map)
 {
-	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	struct vb2x_mem *mem = dbuf->priv;
 
-	iosys_map_set_vaddr(map, buf->vaddr);
+	iosys_map_set_vaddr(map, mem->vaddr);
 	return 0;
 }
 
@@ -154,21 +153,6 @@ static void vb2x_dmabuf_vunmap(struct dma_buf *dbuf, struct iosys_map *map)
 {
 	iosys_map_clear(map);
 }
-
-static void vb2x_dmabuf_vm_open(struct vm_area_struct *vma)
-{
-	vb2x_vmalloc_buf_get(vma->vm_private_data);
-}
-
-static void vb2x_dmabuf_vm_close(struct vm_area_struct *vma)
-{
-	vb2x_vmalloc_buf_put(vma->vm_private_data);
-}
-
-static const struct vm_operations_struct vb2x_dmabuf_vm_ops = {
-	.open = vb2x_dmabuf_vm_open,
-	.close = vb2x_dmabuf_vm_close,
-};
 
 /*
  * Map the pages by PFN, so the VMA is VM_PFNMAP and no page behind it can
@@ -178,39 +162,33 @@ static const struct vm_operations_struct vb2x_dmabuf_vm_ops = {
  */
 static int vb2x_dmabuf_mmap(struct dma_buf *dbuf, struct vm_area_struct *vma)
 {
-	struct vb2x_vmalloc_buf *buf = dbuf->priv;
+	struct vb2x_mem *mem = dbuf->priv;
+	unsigned long n_pages = mem->size >> PAGE_SHIFT;
 	unsigned long first = vma->vm_pgoff;
 	unsigned long count = vma_pages(vma);
-	unsigned long i;
 	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		pr_debug("vb2x: dma-buf mmap must be shared\n");
 		return -EINVAL;
 	}
-	if (first > buf->n_pages || count > buf->n_pages - first) {
+	if (first > n_pages || count > n_pages - first) {
 		pr_debug("vb2x: dma-buf mmap past the end of the buffer\n");
 		return -EINVAL;
 	}
-	for (i = 0; i < count; i++) {
-		ret = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT),
-				      page_to_pfn(buf->pages[first + i]),
-				      PAGE_SIZE, vma->vm_page_prot);
-		if (ret)
-			return ret;
-	}
-	vma->vm_private_data = buf;
-	vma->vm_ops = &vb2x_dmabuf_vm_ops;
-	vb2x_dmabuf_vm_open(vma);
+	ret = mem->kind->remap_pfn(mem, vma);
+	if (ret)
+		return ret;
+	vb2x_mem_vma_attach(vma, mem);
 	return 0;
 }
 
 static void vb2x_dmabuf_release(struct dma_buf *dbuf)
 {
-	vb2x_vmalloc_buf_put(dbuf->priv);
+	vb2x_mem_put(dbuf->priv);
 }
 
-static const struct dma_buf_ops vb2x_vmalloc_dmabuf_ops = {
+static const struct dma_buf_ops vb2x_mem_dmabuf_ops = {
 	.attach = vb2x_dmabuf_attach,
 	.detach = vb2x_dmabuf_detach,
 	.map_dma_buf = vb2x_dmabuf_map,
@@ -224,8 +202,9 @@ static const struct dma_buf_ops vb2x_vmalloc_dmabuf_ops = {
 };
 
 /**
- * vb2x_vmalloc_get_dmabuf() - export MMAP memory as a new dma-buf
- * @buf_priv: the &struct vb2x_vmalloc_buf
+ * vb2x_mem_get_dmabuf() - &vb2x_mem_ops.get_dmabuf: export MMAP memory as
+ *	a new dma-buf
+ * @buf_priv: the &struct vb2x_mem returned by the allocator
  * @flags: access mode of the dma-buf's file (O_RDONLY, O_WRONLY, O_RDWR)
  *
  * The dma-buf uses the plane's reservation object, holds a reference to
@@ -233,21 +212,21 @@ static const struct dma_buf_ops vb2x_vmalloc_dmabuf_ops = {
  *
  * Return: the dma-buf or an ERR_PTR().
  */
-struct dma_buf *vb2x_vmalloc_get_dmabuf(void *buf_priv, unsigned long flags)
+struct dma_buf *vb2x_mem_get_dmabuf(void *buf_priv, unsigned long flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
-	struct vb2x_vmalloc_buf *buf = buf_priv;
+	struct vb2x_mem *mem = buf_priv;
 	struct dma_buf *dbuf;
 
-	exp_info.ops = &vb2x_vmalloc_dmabuf_ops;
-	exp_info.size = buf->size;
+	exp_info.ops = &vb2x_mem_dmabuf_ops;
+	exp_info.size = mem->size;
 	exp_info.flags = flags;
-	exp_info.priv = buf;
-	exp_info.resv = &buf->resv;
+	exp_info.priv = mem;
+	exp_info.resv = &mem->resv;
 
-	vb2x_vmalloc_buf_get(buf);
+	vb2x_mem_get(mem);
 	dbuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dbuf))
-		vb2x_vmalloc_buf_put(buf);
+		vb2x_mem_put(mem);
 	return dbuf;
 }
