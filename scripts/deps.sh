@@ -12,6 +12,8 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.1
+	gstreamer1.0-tools gstreamer1.0-plugins-good
+	libv4l-dev
 )
 
 missing=()
