@@ -11,12 +11,15 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <media/vb2x-budget.h>
+#include <media/vb2x-dma-contig.h>
+#include <media/vb2x-vmalloc.h>
 
 #include "vivid-core.h"
 
@@ -38,6 +41,11 @@ module_param_array(multiplanar, uint, NULL, 0444);
 MODULE_PARM_DESC(multiplanar,
 		 " API of each instance, default 1: 1 = single-planar, 2 = multi-planar");
 
+static unsigned int allocators[VIVID_MAX_DEVS];
+module_param_array(allocators, uint, NULL, 0444);
+MODULE_PARM_DESC(allocators,
+		 " buffer memory of each instance, default 0: 0 = vmalloc, 1 = dma-contig (physically contiguous, no USERPTR)");
+
 static unsigned int mem_limit_mb;
 module_param(mem_limit_mb, uint, 0644);
 MODULE_PARM_DESC(mem_limit_mb,
@@ -54,6 +62,35 @@ static unsigned long vivid_mem_limit(void)
 }
 
 static struct platform_device *vivid_pdevs[VIVID_MAX_DEVS];
+
+/*
+ * Pick the instance's allocator. The platform device is virtual and
+ * reaches all memory: a 64-bit mask lets dma-contig memory, and dma-bufs
+ * imported by either allocator, come from anywhere without bounce buffers.
+ */
+static int vivid_set_allocator(struct vivid_dev *dev, struct device *pdev_dev)
+{
+	int ret;
+
+	switch (allocators[dev->inst]) {
+	case 0:
+		dev->mem_ops = &vb2x_vmalloc_memops;
+		dev->io_modes = VB2X_MMAP | VB2X_USERPTR | VB2X_DMABUF;
+		break;
+	case 1:
+		dev->mem_ops = &vb2x_dma_contig_memops;
+		dev->io_modes = VB2X_MMAP | VB2X_DMABUF;
+		break;
+	default:
+		dev_err(pdev_dev, "allocators[%u] must be 0 or 1, not %u\n",
+			dev->inst, allocators[dev->inst]);
+		return -EINVAL;
+	}
+	ret = dma_coerce_mask_and_coherent(pdev_dev, DMA_BIT_MASK(64));
+	if (ret)
+		dev_err(pdev_dev, "no 64-bit DMA mask: %d\n", ret);
+	return ret;
+}
 
 static void vivid_dev_release(struct v4l2_device *v4l2_dev)
 {
@@ -84,6 +121,11 @@ static int vivid_probe(struct platform_device *pdev)
 	if (!dev)
 		return -ENOMEM;
 	dev->inst = inst;
+	ret = vivid_set_allocator(dev, &pdev->dev);
+	if (ret) {
+		kfree(dev);
+		return ret;
+	}
 	mutex_init(&dev->loop.lock);
 	dev->budget = vb2x_budget_create(vivid_mem_limit);
 	if (!dev->budget) {

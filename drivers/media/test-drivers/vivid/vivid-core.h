@@ -221,6 +221,9 @@ struct vivid_loop {
  * @loopback: current Loopback control value; written as @hflip, read
  *	locklessly by the capture and output threads
  * @loop: the output's last frame, for the capture node when @loopback
+ * @mem_ops: allocator of the instance's queues (allocators parameter)
+ * @io_modes: &enum vb2x_io_modes of the instance's queues: USERPTR only
+ *	with an allocator that can use user memory
  * @budget: bound on the buffer memory of the instance's queues still
  *	alive (mem_limit_mb); this struct holds one reference, dropped at
  *	its release, and every allocation charged to it holds one more
@@ -236,6 +239,8 @@ struct vivid_dev {
 	u32			test_pattern;
 	u32			loopback;
 	struct vivid_loop	loop;
+	const struct vb2x_mem_ops *mem_ops;
+	unsigned int		io_modes;
 	struct vb2x_budget	*budget;
 	struct vivid_cap	*cap;
 	struct vivid_out	*out;

@@ -10,7 +10,6 @@
 #include <linux/videodev2.h>
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
-#include <media/vb2x-vmalloc.h>
 
 #include "vivid-core.h"
 
@@ -457,10 +456,10 @@ static int vivid_cap_init_queue(struct vivid_cap *cap)
 
 	q->type = cap->multiplanar ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
 				     V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	q->io_modes = VB2X_MMAP | VB2X_USERPTR | VB2X_DMABUF;
+	q->io_modes = cap->dev->io_modes;
 	q->dev = cap->dev->pdev_dev;
 	q->ops = &vivid_cap_qops;
-	q->mem_ops = &vb2x_vmalloc_memops;
+	q->mem_ops = cap->dev->mem_ops;
 	q->budget = cap->dev->budget;
 	q->drv_priv = cap;
 	q->buf_struct_size = sizeof(struct vivid_buffer);

@@ -14,7 +14,6 @@
 #include <linux/videodev2.h>
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
-#include <media/vb2x-vmalloc.h>
 
 #include "vivid-core.h"
 
@@ -333,10 +332,10 @@ static int vivid_out_init_queue(struct vivid_out *out)
 
 	q->type = out->multiplanar ? V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE :
 				     V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	q->io_modes = VB2X_MMAP | VB2X_USERPTR | VB2X_DMABUF;
+	q->io_modes = out->dev->io_modes;
 	q->dev = out->dev->pdev_dev;
 	q->ops = &vivid_out_qops;
-	q->mem_ops = &vb2x_vmalloc_memops;
+	q->mem_ops = out->dev->mem_ops;
 	q->budget = out->dev->budget;
 	q->drv_priv = out;
 	q->buf_struct_size = sizeof(struct vivid_buffer);
