@@ -114,6 +114,78 @@ for src in "$REPO"/tests/*.c; do
 	done
 done
 
+# Real-client zero-copy loopback: v4l2-ctl captures from instance 1 (MMAP,
+# exported as dma-bufs) into instance 0's output (DMABUF import); with the
+# Loopback control on, instance 0's capture must show only frames that were
+# sent. Instance 1 mirrors its bars, so a looped frame cannot be mistaken
+# for instance 0's own pattern; with Loopback off none may match.
+loopdir=$RESULTS/v4l2ctl-loop
+loop_frame=$((160 * 120 * 2))
+
+# loop_capture CAP0 OUT0 CAP1: stream 120 frames CAP1 -> OUT0 and record 10
+# frames of CAP0 meanwhile; frames go to $loopdir/{sent,looped}.raw.
+loop_capture() {
+	local pipe st=0
+	rm -rf "$loopdir"
+	mkdir -p "$loopdir"
+	v4l2-ctl -d "$3" -v width=160,height=120,pixelformat=YUYV \
+		-c horizontal_flip=1 || return 1
+	v4l2-ctl -d "$2" -x width=160,height=120,pixelformat=YUYV \
+		--set-output-parm=30 || return 1
+	v4l2-ctl -d "$1" -v width=160,height=120,pixelformat=YUYV \
+		--set-parm=30 -c horizontal_flip=0,loopback=1 || return 1
+	timeout 60 v4l2-ctl -d "$3" --stream-mmap --out-device "$2" \
+		--stream-out-dmabuf --stream-count=120 \
+		--stream-to="$loopdir/sent.raw" > "$loopdir/cap2out.txt" 2>&1 &
+	pipe=$!
+	sleep 2
+	timeout 30 v4l2-ctl -d "$1" --stream-mmap --stream-count=10 \
+		--stream-to="$loopdir/looped.raw" > /dev/null 2>&1 || st=1
+	wait "$pipe" || st=1
+	v4l2-ctl -d "$1" -c loopback=0
+	timeout 30 v4l2-ctl -d "$1" --stream-mmap --stream-count=3 \
+		--stream-to="$loopdir/own.raw" > /dev/null 2>&1 || st=1
+	v4l2-ctl -d "$3" -c horizontal_flip=0
+	return $st
+}
+
+# frame_md5s FILE PREFIX: md5 of each loop_frame-sized frame of FILE.
+frame_md5s() {
+	(cd "$loopdir" && split -a 3 -d -b "$loop_frame" "$1" "$2." &&
+		md5sum "$2".* | cut -d' ' -f1)
+}
+
+# loop_matches: 10 looped frames, at least 2 different, all among the sent.
+loop_matches() {
+	local sent looped
+	sent=$(frame_md5s sent.raw s | sort -u)
+	looped=$(frame_md5s looped.raw l)
+	[ "$(echo "$sent" | wc -l)" -ge 100 ] &&
+	[ "$(echo "$looped" | wc -l)" -eq 10 ] &&
+	[ "$(echo "$looped" | sort -u | wc -l)" -ge 2 ] &&
+	! echo "$looped" | grep -vxF -e "$sent" > /dev/null
+}
+
+# loop_off_differs: with Loopback 0 no frame of CAP0 is among the sent.
+loop_off_differs() {
+	local sent own
+	sent=$(frame_md5s sent.raw s | sort -u)
+	own=$(frame_md5s own.raw o)
+	[ "$(echo "$own" | wc -l)" -eq 3 ] &&
+	! echo "$own" | grep -xF -e "$sent" > /dev/null
+}
+
+cap0=$(nodes_named 'vivid-expbuf-0-vid-cap')
+out0=$(nodes_named 'vivid-expbuf-0-vid-out')
+cap1=$(nodes_named 'vivid-expbuf-1-vid-cap')
+if step "v4l2-ctl streams ${cap1:-none} into ${out0:-none} as DMABUF with loopback on ${cap0:-none}" \
+	loop_capture "${cap0:-/dev/null}" "${out0:-/dev/null}" "${cap1:-/dev/null}"; then
+	step "v4l2-ctl loopback: instance 0 captures only frames sent through its output" \
+		loop_matches
+	step "v4l2-ctl loopback: with Loopback 0 no captured frame is a sent one" \
+		loop_off_differs
+fi
+
 # Coexistence with the stock videobuf2 and vivid modules.
 first=${ours[0]:-/dev/null}
 step "modprobe videobuf2-vmalloc" modprobe videobuf2-vmalloc
