@@ -13,12 +13,8 @@
  * udmabuf and the system heap are built into the 6.12 kernels and not
  * configured in 6.1: from 6.12 on a missing device fails its checks, on
  * older kernels they are skipped.
- *
- * The few DRM ioctls used are declared below from the stable DRM uAPI
- * (include/uapi/drm/drm.h and drm_mode.h), so no libdrm headers are needed.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,6 +30,7 @@
 #include <linux/udmabuf.h>
 
 #include "v4l2-lib.h"
+#include "vgem-lib.h"
 
 #define WIDTH		160
 #define HEIGHT		120
@@ -46,59 +43,6 @@
 #define UDMABUF_DEV	"/dev/udmabuf"
 #define HEAP_DEV	"/dev/dma_heap/system"
 #define MAX_FORMATS	2
-
-/* DRM_IOCTL_VERSION */
-struct drm_version_arg {
-	int version_major;
-	int version_minor;
-	int version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-/* DRM_IOCTL_MODE_CREATE_DUMB */
-struct drm_dumb_create_arg {
-	__u32 height;
-	__u32 width;
-	__u32 bpp;
-	__u32 flags;
-	__u32 handle;
-	__u32 pitch;
-	__u64 size;
-};
-
-/* DRM_IOCTL_MODE_MAP_DUMB */
-struct drm_dumb_map_arg {
-	__u32 handle;
-	__u32 pad;
-	__u64 offset;
-};
-
-/* DRM_IOCTL_PRIME_HANDLE_TO_FD */
-struct drm_prime_arg {
-	__u32 handle;
-	__u32 flags;
-	__s32 fd;
-};
-
-/* DRM_IOCTL_GEM_CLOSE */
-struct drm_gem_close_arg {
-	__u32 handle;
-	__u32 pad;
-};
-
-#define DRM_VERSION_IOCTL	_IOWR('d', 0x00, struct drm_version_arg)
-#define DRM_GEM_CLOSE_IOCTL	_IOW('d', 0x09, struct drm_gem_close_arg)
-#define DRM_PRIME_TO_FD_IOCTL	_IOWR('d', 0x2d, struct drm_prime_arg)
-#define DRM_CREATE_DUMB_IOCTL	_IOWR('d', 0xb2, struct drm_dumb_create_arg)
-#define DRM_MAP_DUMB_IOCTL	_IOWR('d', 0xb3, struct drm_dumb_map_arg)
-/* PRIME export flags: DRM_CLOEXEC and DRM_RDWR are the open(2) flags */
-#define PRIME_CLOEXEC		O_CLOEXEC
-#define PRIME_RDWR		O_RDWR
 
 /**
  * struct fbuf - one foreign dma-buf and the exporter's view of its memory
@@ -180,53 +124,41 @@ static void fbuf_release(struct fbuf *b)
 static int vgem_alloc(struct exporter *e, struct fbuf *b, size_t size,
 		      bool rw, char *why, size_t len)
 {
-	struct drm_dumb_create_arg create = { .bpp = 8, .width = 4096 };
-	struct drm_dumb_map_arg map = { 0 };
-	struct drm_prime_arg prime = { .flags = PRIME_CLOEXEC };
-	struct drm_gem_close_arg gem_close = { 0 };
+	uint32_t width = 4096, handle;
+	uint64_t got;
 	void *view;
 	int ret = -1;
 
-	create.height = (size + create.width - 1) / create.width;
-	if (xioctl(e->dev, DRM_CREATE_DUMB_IOCTL, &create)) {
+	if (vgem_create(e->dev, width, (size + width - 1) / width, 8, &handle,
+			&got)) {
 		snprintf(why, len, "vgem MODE_CREATE_DUMB of %zu bytes: %s",
 			 size, strerror(errno));
 		return -1;
 	}
-	if (create.size < size) {
+	if (got < size) {
 		snprintf(why, len, "vgem dumb buffer of %llu bytes, asked %zu",
-			 (unsigned long long)create.size, size);
+			 (unsigned long long)got, size);
 		goto close_handle;
 	}
-	map.handle = create.handle;
-	if (xioctl(e->dev, DRM_MAP_DUMB_IOCTL, &map)) {
-		snprintf(why, len, "vgem MODE_MAP_DUMB: %s", strerror(errno));
-		goto close_handle;
-	}
-	view = mmap(NULL, create.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    e->dev, map.offset);
+	view = vgem_map(e->dev, handle, got);
 	if (view == MAP_FAILED) {
 		snprintf(why, len, "mmap of the vgem dumb buffer: %s",
 			 strerror(errno));
 		goto close_handle;
 	}
-	prime.handle = create.handle;
-	if (rw)
-		prime.flags |= PRIME_RDWR;
-	if (xioctl(e->dev, DRM_PRIME_TO_FD_IOCTL, &prime)) {
+	b->dmabuf = vgem_export(e->dev, handle, rw);
+	if (b->dmabuf < 0) {
 		snprintf(why, len, "vgem PRIME_HANDLE_TO_FD: %s",
 			 strerror(errno));
-		munmap(view, create.size);
+		munmap(view, got);
 		goto close_handle;
 	}
-	b->dmabuf = prime.fd;
 	b->view = view;
-	b->size = create.size;
+	b->size = got;
 	ret = 0;
 close_handle:
 	/* The dma-buf and the mapping hold the object; the handle can go. */
-	gem_close.handle = create.handle;
-	xioctl(e->dev, DRM_GEM_CLOSE_IOCTL, &gem_close);
+	vgem_close_handle(e->dev, handle);
 	return ret;
 }
 
@@ -300,37 +232,6 @@ static int heap_alloc(struct exporter *e, struct fbuf *b, size_t size,
 	b->view = view;
 	b->size = size;
 	return 0;
-}
-
-/* Opens the DRM card whose driver is vgem; returns its fd or -1. */
-static int open_vgem(void)
-{
-	struct dirent *de;
-	int fd = -1;
-	DIR *dir;
-
-	dir = opendir("/dev/dri");
-	if (!dir)
-		return -1;
-	while (fd < 0 && (de = readdir(dir))) {
-		struct drm_version_arg ver = { 0 };
-		char path[300], name[32] = "";
-
-		if (strncmp(de->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ver.name = name;
-		ver.name_len = sizeof(name) - 1;
-		if (xioctl(fd, DRM_VERSION_IOCTL, &ver) || strcmp(name, "vgem")) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	closedir(dir);
-	return fd;
 }
 
 static void exporter_open(struct exporter *e, const char *path)
@@ -908,7 +809,7 @@ int main(int argc, char **argv)
 	find_output(path);
 	tap_diag("output node %s%s", out_path, have_out ? "" : " not found");
 
-	vgem.dev = open_vgem();
+	vgem.dev = vgem_open();
 	if (vgem.dev < 0)
 		snprintf(vgem.missing, sizeof(vgem.missing),
 			 "no DRM card with driver vgem (modprobe vgem?)");

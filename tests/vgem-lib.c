@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <libdrm/drm.h>
 #include <libdrm/drm_mode.h>
@@ -108,6 +109,22 @@ int vgem_create(int fd, uint32_t width, uint32_t height, uint32_t bpp,
 }
 
 /*
+ * Maps @size bytes of a dumb buffer read-write through the vgem device
+ * (not through a dma-buf). Returns the address, or MAP_FAILED.
+ */
+void *vgem_map(int fd, uint32_t handle, size_t size)
+{
+	struct drm_mode_map_dumb map;
+
+	memset(&map, 0, sizeof(map));
+	map.handle = handle;
+	if (drm_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map))
+		return MAP_FAILED;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    map.offset);
+}
+
+/*
  * Exports a buffer as a dma-buf with O_CLOEXEC, read-write when @writable,
  * else read-only. Returns the dma-buf fd or -1.
  */
@@ -122,6 +139,22 @@ int vgem_export(int fd, uint32_t handle, bool writable)
 	if (drm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
 		return -1;
 	return prime.fd;
+}
+
+/*
+ * Imports the dma-buf @dmabuf into vgem (PRIME): vgem attaches it and maps
+ * it for its device. Returns 0 with the new GEM handle, or -1.
+ */
+int vgem_import(int fd, int dmabuf, uint32_t *handle)
+{
+	struct drm_prime_handle prime;
+
+	memset(&prime, 0, sizeof(prime));
+	prime.fd = dmabuf;
+	if (drm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -1;
+	*handle = prime.handle;
+	return 0;
 }
 
 /*
