@@ -57,7 +57,7 @@ for k in "${built[@]}"; do
 	echo "== guest $k =="
 	VM_QUIET=0 VM_TIMEOUT=${VM_TIMEOUT:-1200} VM_APPEND=loglevel=5 \
 		scripts/vm-run.sh "$k" scripts/guest-check.sh 2>&1 |
-		grep -a --line-buffered -E '^(guest-check|vm-run|VMRUN)|WARNING:|BUG:|Oops|Call Trace'
+		grep -a --line-buffered -E '^(guest-check|guest-clients|vm-run|VMRUN)|WARNING:|BUG:|Oops|Call Trace'
 done
 
 echo "== summary ($(($(date +%s) - start)) s) =="

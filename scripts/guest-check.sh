@@ -72,6 +72,20 @@ mapfile -t outs < <(nodes_named 'vivid-expbuf-*-vid-out')
 step "two vivid-expbuf output nodes (found ${#outs[@]}: ${outs[*]})" \
 	test ${#outs[@]} -eq 2
 
+# Real clients: GStreamer (v4l2src io-mode=dmabuf, v4l2sink
+# io-mode=dmabuf-import) and a libv4l2 application, at the default 30 fps,
+# before the compliance runs below lower the rate.
+cap0=$(nodes_named 'vivid-expbuf-0-vid-cap' | head -n 1)
+out0=$(nodes_named 'vivid-expbuf-0-vid-out' | head -n 1)
+cap1=$(nodes_named 'vivid-expbuf-1-vid-cap' | head -n 1)
+if step "nodes for the real clients (${cap0:-none} ${out0:-none} ${cap1:-none})" \
+	test -n "$cap0" -a -n "$out0" -a -n "$cap1"; then
+	log "real clients on $cap0 $out0 $cap1"
+	timeout 600 "$REPO/scripts/guest-clients.sh" "$cap0" "$out0" "$cap1"
+	st=$?
+	step "guest-clients.sh finished (status $st)" test "$st" -ne 124
+fi
+
 # other_capture NAME: the capture node of the other instance than NAME's.
 other_capture() {
 	local inst=${1#vivid-expbuf-}
