@@ -220,6 +220,10 @@ static void userptr_cases(void)
 	int ret, err, count;
 	unsigned int i;
 
+	if (!vlib_has_userptr(&dev)) {
+		tap_skip("no USERPTR on this queue", "errors: userptr cases");
+		return;
+	}
 	reset();
 	count = vlib_reqbufs(&dev, V4L2_MEMORY_USERPTR, 2, NULL);
 	if (!tap_ok(count >= 1, "errors: userptr reqbufs"))

@@ -823,6 +823,10 @@ static void output_stream_checks(__u32 memory)
 	unsigned int k, n = OUT_FRAMES;
 	int count, i;
 
+	if (memory == V4L2_MEMORY_USERPTR && !vlib_has_userptr(&out)) {
+		tap_skip("no USERPTR on this queue", "loopback: output %s", mem);
+		return;
+	}
 	memset(bufs, 0, sizeof(bufs));
 	memset(&r, 0, sizeof(r));
 	memset(&r2, 0, sizeof(r2));

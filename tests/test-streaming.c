@@ -431,6 +431,10 @@ static void run(uint32_t memory, uint32_t fourcc, bool with_wakeups)
 	snprintf(tag, sizeof(tag), "%s %s", mem_name(memory),
 		 vlib_fourcc_str(fourcc, fcc));
 	s.tag = tag;
+	if (memory == V4L2_MEMORY_USERPTR && !vlib_has_userptr(&dev)) {
+		tap_skip("no USERPTR on this queue", "streaming: %s", tag);
+		return;
+	}
 	if (!tap_ok(!vlib_set_fmt(&dev, fourcc, WIDTH, HEIGHT, &s.fmt) &&
 		    s.fmt.fourcc == fourcc,
 		    "streaming: %s s_fmt", tag)) {

@@ -355,6 +355,28 @@ int vlib_reqbufs(struct vlib_dev *d, uint32_t memory, uint32_t count,
 	return rb.count;
 }
 
+/*
+ * Returns the queue's V4L2_BUF_CAP_* flags from CREATE_BUFS with a count of
+ * 0, which allocates nothing and leaves the ownership alone; 0 on error.
+ */
+uint32_t vlib_buf_caps(struct vlib_dev *d)
+{
+	struct v4l2_create_buffers cb;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.memory = V4L2_MEMORY_MMAP;
+	cb.format.type = d->type;
+	if (xioctl(d->fd, VIDIOC_CREATE_BUFS, &cb))
+		return 0;
+	return cb.capabilities;
+}
+
+/* True when the queue takes USERPTR buffers (vmalloc, not dma-contig). */
+bool vlib_has_userptr(struct vlib_dev *d)
+{
+	return vlib_buf_caps(d) & V4L2_BUF_CAP_SUPPORTS_USERPTR;
+}
+
 void vlib_init_buf(struct vlib_dev *d, struct v4l2_buffer *b,
 		   struct v4l2_plane *planes, uint32_t memory, uint32_t index)
 {

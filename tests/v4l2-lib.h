@@ -136,6 +136,8 @@ int vlib_set_fmt(struct vlib_dev *d, uint32_t fourcc, uint32_t w, uint32_t h,
 int vlib_set_fps(struct vlib_dev *d, uint32_t num, uint32_t den);
 int vlib_reqbufs(struct vlib_dev *d, uint32_t memory, uint32_t count,
 		 uint32_t *caps);
+uint32_t vlib_buf_caps(struct vlib_dev *d);
+bool vlib_has_userptr(struct vlib_dev *d);
 void vlib_init_buf(struct vlib_dev *d, struct v4l2_buffer *b,
 		   struct v4l2_plane *planes, uint32_t memory, uint32_t index);
 int vlib_querybuf(struct vlib_dev *d, uint32_t index, struct vlib_frame *fr);
