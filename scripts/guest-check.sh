@@ -114,19 +114,28 @@ done
 # vgem is the foreign DRM exporter and fence source of the tests.
 step "modprobe vgem" modprobe vgem
 
-# One program per tests/*.c (helpers named *-lib.c are linked into each).
-for src in "$REPO"/tests/*.c; do
-	case "$src" in *-lib.c) continue ;; esac
-	t=$REPO/build/tests/$(basename "$src" .c)
-	step "${t##*/} is built" test -x "$t" || continue
-	for node in "${ours[@]}"; do
-		name=$(node_name "$node")
-		base=tap-${t##*/}-$name
-		log "${t##*/} -d $node ($name)"
-		timeout 300 "$t" -d "$node" > "$RESULTS/$base.txt" 2>&1
-		echo $? > "$RESULTS/$base.status"
+# run_tests PREFIX TEST...: run each test binary on every capture node of
+# ours; its output goes to tap-PREFIXTEST-NODE.txt.
+run_tests() {
+	local prefix=$1 t node name base
+	shift
+	for t in "$@"; do
+		t=$REPO/build/tests/$t
+		step "${t##*/} is built" test -x "$t" || continue
+		for node in "${ours[@]}"; do
+			name=$(node_name "$node")
+			base=tap-$prefix${t##*/}-$name
+			log "${t##*/} -d $node ($name${prefix:+, $prefix})"
+			timeout 300 "$t" -d "$node" > "$RESULTS/$base.txt" 2>&1
+			echo $? > "$RESULTS/$base.status"
+		done
 	done
-done
+}
+
+# One program per tests/*.c (helpers named *-lib.c are linked into each).
+mapfile -t all_tests < <(cd "$REPO/tests" && ls -- *.c | grep -v -- '-lib\.c$' |
+	sed 's/\.c$//')
+run_tests "" "${all_tests[@]}"
 
 # Real-client zero-copy loopback: v4l2-ctl captures from instance 1 (MMAP,
 # exported as dma-bufs) into instance 0's output (DMABUF import); with the
@@ -199,6 +208,24 @@ if step "v4l2-ctl streams ${cap1:-none} into ${out0:-none} as DMABUF with loopba
 	step "v4l2-ctl loopback: with Loopback 0 no captured frame is a sent one" \
 		loop_off_differs
 fi
+
+# The dma-contig allocator (allocators=1,1) under the same tests, but for
+# test-memcg (dma_alloc_attrs charges whole power-of-two blocks) and
+# test-foreign (imports only). A dma-contig queue takes no USERPTR
+# buffers: those checks report SKIP.
+dc_tests=(test-streaming test-errors test-ownership test-pattern test-expbuf
+	test-fences test-dmabuf test-prime test-loopback)
+step "rmmod vivid-expbuf before the dma-contig pass" rmmod vivid_expbuf
+# shellcheck disable=SC2086
+if step "insmod vivid-expbuf $params allocators=1,1" \
+	insmod "$ko" $params allocators=1,1; then
+	mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+	run_tests dc- "${dc_tests[@]}"
+	step "rmmod vivid-expbuf after the dma-contig pass" rmmod vivid_expbuf
+fi
+# shellcheck disable=SC2086
+step "insmod vivid-expbuf $params again" insmod "$ko" $params
+mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
 
 # Coexistence with the stock videobuf2 and vivid modules.
 first=${ours[0]:-/dev/null}

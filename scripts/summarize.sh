@@ -17,10 +17,11 @@
 #     line fails unless its message is in scripts/compliance-skew-<line>.txt
 #     (then it is shown as skew) or in tests/known-failures.txt; no Totals
 #     line is a failure;
-#   - each TAP ok / not ok line of a test binary: one check; a not ok listed
-#     in tests/known-failures.txt is a known failure; a run without a plan,
-#     with fewer results than planned, or with a non-zero exit status and no
-#     not ok line is one more failure;
+#   - each TAP ok / not ok line of a test binary: one check (an ok with a
+#     "# SKIP reason" passes and is counted as skipped in the test's line);
+#     a not ok listed in tests/known-failures.txt is a known failure; a run
+#     without a plan, with fewer results than planned, or with a non-zero
+#     exit status and no not ok line is one more failure;
 #   - the kernel log (console and dmesg) mentioning WARNING:, BUG:, Oops or
 #     Call Trace: one check.
 
@@ -122,14 +123,15 @@ compliance() {
 }
 
 tap() {
-	local kver=$1 f=$2 base status plan nres nnot name l
+	local kver=$1 f=$2 base status plan nres nnot nskip name l
 	base=${f##*/tap-}
 	base=${base%.txt}
 	status=$(cat "${f%.txt}.status" 2>/dev/null || echo '?')
 	plan=$(grep -a -m1 -oE '^1\.\.[0-9]+' "$f" | cut -d. -f3)
 	nres=$(grep -a -cE '^(not )?ok [0-9]+' "$f")
 	nnot=$(grep -a -cE '^not ok [0-9]+' "$f")
-	echo "  $base: $((nres - nnot)) ok, $nnot not ok${plan:+, plan $plan}, exit $status"
+	nskip=$(grep -a -cE '^ok [0-9]+.*# SKIP' "$f")
+	echo "  $base: $((nres - nnot)) ok ($nskip skipped), $nnot not ok${plan:+, plan $plan}, exit $status"
 	pass $((nres - nnot))
 	while IFS= read -r l; do
 		name=$(echo "$l" | sed -E 's/^not ok [0-9]+ *(- *)?//; s/ +# .*$//')
