@@ -10,6 +10,7 @@
 #ifndef _MEDIA_VB2X_CORE_H
 #define _MEDIA_VB2X_CORE_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -20,6 +21,7 @@
 #define VB2X_MAX_PLANES		8
 
 struct device;
+struct dma_fence;
 struct vb2x_budget;
 struct vb2x_buffer;
 struct vb2x_mem_ops;
@@ -120,6 +122,14 @@ struct vb2x_plane {
  * @queued_entry: link in &vb2x_queue.queued_list, from QBUF to DQBUF
  * @done_entry: link in &vb2x_queue.done_list, protected by
  *	&vb2x_queue.done_lock
+ * @fence: the fence vb2x published for the device's current use of the
+ *	buffer (vb2x-fence.c), NULL when none is pending; the buffer holds
+ *	one reference to it until it is signalled. Set at QBUF (capture MMAP)
+ *	or by vb2x_buffer_begin_access() (DMABUF), taken and signalled by
+ *	vb2x_buffer_done() or when streaming stops.
+ * @fence_wait_since: when vb2x_buffer_begin_access() first found a fence
+ *	pending since the buffer was queued (CLOCK_MONOTONIC ns), 0 if it
+ *	has not; used only by the driver's thread that asks
  *
  * Drivers embed &struct vb2x_v4l2_buffer (which embeds this) as the first
  * member of their own buffer struct and set &vb2x_queue.buf_struct_size.
@@ -135,6 +145,8 @@ struct vb2x_buffer {
 	struct vb2x_plane	planes[VB2X_MAX_PLANES];
 	struct list_head	queued_entry;
 	struct list_head	done_entry;
+	struct dma_fence	*fence;
+	u64			fence_wait_since;
 };
 
 /**
@@ -214,6 +226,12 @@ struct vb2x_ops {
  * @last_buffer_dequeued: a buffer flagged LAST was dequeued.
  * @is_multiplanar: @type is a multi-planar type.
  * @is_output: @type is an output type.
+ * @fence_context: dma-fence context of the fences published for this
+ *	queue's buffers (vb2x-fence.c).
+ * @fence_seqno: last sequence number used in @fence_context, atomic.
+ * @stopping: vb2x is taking the buffers back (STREAMOFF, REQBUFS, close),
+ *	so buffers returned as ERROR were cancelled. Written with @lock
+ *	held, read by vb2x_buffer_done() in any context.
  * @buf_ops_priv: reserved for the V4L2 glue.
  */
 struct vb2x_queue {
@@ -246,6 +264,9 @@ struct vb2x_queue {
 	unsigned int			last_buffer_dequeued:1;
 	unsigned int			is_multiplanar:1;
 	unsigned int			is_output:1;
+	u64				fence_context;
+	atomic64_t			fence_seqno;
+	bool				stopping;
 	void				*buf_ops_priv;
 };
 
@@ -266,9 +287,34 @@ int vb2x_queue_init(struct vb2x_queue *q);
  * @state: %VB2X_BUF_STATE_DONE, %VB2X_BUF_STATE_ERROR, or
  *	%VB2X_BUF_STATE_QUEUED from a failed &vb2x_ops.start_streaming
  *
- * May be called from any context, without &vb2x_queue.lock.
+ * Signals the buffer's fence (&vb2x_buffer.fence), with -EIO for
+ * %VB2X_BUF_STATE_ERROR (-ECANCELED while vb2x stops streaming); a buffer
+ * returned %VB2X_BUF_STATE_QUEUED keeps it, since it stays queued. May be
+ * called from any context, without &vb2x_queue.lock.
  */
 void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state);
+
+/**
+ * vb2x_buffer_begin_access() - whether the driver may access a buffer now
+ * @vb: a buffer the driver holds (got through &vb2x_ops.buf_queue)
+ *
+ * Implicit synchronization with other users of an imported dma-buf: an
+ * output buffer waits for the dma-bufs' write fences, a capture buffer
+ * for all their fences. This never blocks: while a fence is pending the
+ * driver leaves the buffer queued and asks again later (the next frame
+ * period). Once it returns 0 a read (output) or write (capture) fence of
+ * ours is in the dma-bufs until vb2x_buffer_done(); the driver calls this
+ * once per queueing of the buffer until it returns 0 or an error. MMAP and
+ * USERPTR buffers never wait. Called in process context, without
+ * &vb2x_queue.lock.
+ *
+ * Return: 0 when the driver may access the buffer, -EAGAIN while a fence
+ * is pending, or -ETIMEDOUT (fences pending for more than a second), -EIO
+ * (a fence signalled an error), -ENOMEM or the exporter's error from its
+ * begin CPU access, after which the driver returns the buffer with
+ * %VB2X_BUF_STATE_ERROR.
+ */
+int vb2x_buffer_begin_access(struct vb2x_buffer *vb);
 
 /**
  * vb2x_plane_vaddr() - kernel address of a plane's memory

@@ -39,6 +39,7 @@
 #include <media/vb2x-core.h>
 
 struct dma_buf;
+struct dma_resv;
 struct vb2x_budget;
 struct vm_area_struct;
 
@@ -67,11 +68,14 @@ struct vm_area_struct;
  *	file is opened with the access mode in @flags (O_RDONLY, O_WRONLY or
  *	O_RDWR); the dma-buf holds its own reference. Return the dma-buf or
  *	an ERR_PTR().
+ * @resv: optional, MMAP: the reservation object shared by every dma-buf
+ *	exported from the memory, which vb2x puts the buffer's fences in;
+ *	valid for as long as the caller holds its reference to the memory.
  *
  * All callbacks are called in process context; @alloc, @put, @get_userptr
  * and @put_userptr with &vb2x_queue.lock held, @mmap with the mm's
  * mmap_lock and &vb2x_queue.mmap_lock held, @get_dmabuf with
- * &vb2x_queue.lock held.
+ * &vb2x_queue.lock held, @resv with or without it.
  */
 struct vb2x_mem_ops {
 	void *(*alloc)(struct device *dev, struct vb2x_budget *budget,
@@ -84,6 +88,7 @@ struct vb2x_mem_ops {
 	unsigned int (*num_users)(void *buf_priv);
 	int (*mmap)(void *buf_priv, struct vm_area_struct *vma);
 	struct dma_buf *(*get_dmabuf)(void *buf_priv, unsigned long flags);
+	struct dma_resv *(*resv)(void *buf_priv);
 };
 
 #endif /* _MEDIA_VB2X_MEMOPS_H */

@@ -7,6 +7,10 @@
  * &vb2x_queue.lock held; vb2x_buffer_done() may run in any context and
  * touches only the done list, the buffer state and the driver count, under
  * &vb2x_queue.done_lock. This file knows nothing of V4L2 structures.
+ * The fences published for buffers (vb2x-fence.c) are created at QBUF
+ * (capture MMAP) or when the driver begins to access an imported buffer,
+ * and signalled when the buffer leaves the device: in vb2x_buffer_done()
+ * or, for the buffers the device never got, in vb2x_queue_cancel().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +47,7 @@ void vb2x_core_queue_init(struct vb2x_queue *q)
 	q->owner = NULL;
 	q->num_buffers = 0;
 	q->queued_count = 0;
+	vb2x_fence_queue_init(q);
 }
 
 /**
@@ -270,6 +275,8 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 	unsigned int i;
 
 	lockdep_assert_held(q->lock);
+	/* Buffers the driver gives back from now on were cancelled. */
+	WRITE_ONCE(q->stopping, true);
 	if (q->start_streaming_called)
 		q->ops->stop_streaming(q);
 
@@ -285,6 +292,11 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 	q->start_streaming_called = 0;
 	q->error = 0;
 	q->last_buffer_dequeued = 0;
+
+	/* Queued buffers the driver never got still hold their fence. */
+	for (i = 0; i < q->num_buffers; i++)
+		vb2x_fence_signal(q->bufs[i], -ECANCELED);
+	WRITE_ONCE(q->stopping, false);
 
 	INIT_LIST_HEAD(&q->queued_list);
 	q->queued_count = 0;
@@ -588,8 +600,11 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
  * Starts streaming when STREAMON was called and enough buffers are now
  * queued. Called with &vb2x_queue.lock held.
  *
- * Return: 0, -EINVAL (already queued, refused), -EIO (queue in error), an
- * error from pinning user memory or from &vb2x_ops.start_streaming.
+ * A capture MMAP buffer gets its write fence here (vb2x-fence.c).
+ *
+ * Return: 0, -EINVAL (already queued, refused), -EIO (queue in error),
+ * -ENOMEM (no room for the fence: the buffer stays prepared), an error from
+ * pinning user memory or from &vb2x_ops.start_streaming.
  */
 int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 		   const struct vb2x_plane_info *info,
@@ -615,6 +630,9 @@ int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 			 vb->index, vb->state);
 		return -EINVAL;
 	}
+	ret = vb2x_fence_queue_buffer(vb);
+	if (ret)
+		return ret;
 
 	list_add_tail(&vb->queued_entry, &q->queued_list);
 	q->queued_count++;
@@ -986,6 +1004,9 @@ unlock:
  * @state: %VB2X_BUF_STATE_DONE, %VB2X_BUF_STATE_ERROR, or
  *	%VB2X_BUF_STATE_QUEUED from a failed &vb2x_ops.start_streaming
  *
+ * Signals the buffer's fence first, with -EIO for %VB2X_BUF_STATE_ERROR
+ * (-ECANCELED while vb2x stops streaming); a buffer returned
+ * %VB2X_BUF_STATE_QUEUED keeps it, as it stays queued.
  * May be called from any context, without &vb2x_queue.lock.
  */
 void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state)
@@ -999,6 +1020,11 @@ void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state)
 			 state != VB2X_BUF_STATE_ERROR &&
 			 state != VB2X_BUF_STATE_QUEUED))
 		state = VB2X_BUF_STATE_ERROR;
+
+	if (state == VB2X_BUF_STATE_ERROR)
+		vb2x_fence_signal(vb, READ_ONCE(q->stopping) ? -ECANCELED : -EIO);
+	else if (state == VB2X_BUF_STATE_DONE)
+		vb2x_fence_signal(vb, 0);
 
 	spin_lock_irqsave(&q->done_lock, flags);
 	vb->state = state;

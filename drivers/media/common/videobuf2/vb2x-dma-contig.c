@@ -145,4 +145,5 @@ const struct vb2x_mem_ops vb2x_dma_contig_memops = {
 	.num_users = vb2x_mem_num_users,
 	.mmap = vb2x_dc_mmap,
 	.get_dmabuf = vb2x_mem_get_dmabuf,
+	.resv = vb2x_mem_resv,
 };

@@ -12,6 +12,12 @@
  * for the driver's CPU access (vb2x_plane_vaddr()); the mapping is taken
  * at prepare time and dropped at DQBUF, STREAMOFF or when the buffers
  * are freed. All of this runs with &vb2x_queue.lock held.
+ *
+ * The exporter's begin CPU access, which also waits, without bound, for
+ * the dma-buf's fences, is called only once vb2x_buffer_begin_access()
+ * found those fences signalled (from the driver's thread, without
+ * &vb2x_queue.lock, while the driver holds the buffer); its end comes
+ * with the unmapping.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,8 +43,12 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @sgt: the attachment's mapping, NULL while unmapped
  * @map: kernel mapping of @dbuf, valid while @sgt is set
  * @dir: DMA direction of the queue (the device writes for capture)
+ * @cpu: dma_buf_begin_cpu_access() was called and the end is due at
+ *	unmapping
  *
- * All fields are protected by &vb2x_queue.lock.
+ * All fields are protected by &vb2x_queue.lock, except that the driver's
+ * thread sets @cpu while it holds the buffer, when nothing else touches
+ * it.
  */
 struct vb2x_import {
 	struct dma_buf			*dbuf;
@@ -46,6 +56,7 @@ struct vb2x_import {
 	struct sg_table			*sgt;
 	struct iosys_map		map;
 	enum dma_data_direction		dir;
+	bool				cpu;
 };
 
 /*
@@ -81,7 +92,9 @@ static void vb2x_import_unmap(struct vb2x_import *imp)
 {
 	if (!imp->sgt)
 		return;
-	dma_buf_end_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+	if (imp->cpu)
+		dma_buf_end_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+	imp->cpu = false;
 	vb2x_import_vunmap(imp->dbuf, &imp->map);
 	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt, imp->dir);
 	imp->sgt = NULL;
@@ -104,12 +117,6 @@ static int vb2x_import_map(struct vb2x_queue *q, struct vb2x_import *imp)
 		ret = -EINVAL;
 	if (ret) {
 		vb2x_dbg(q, "dma-buf has no kernel address: %d\n", ret);
-		goto unmap;
-	}
-	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
-	if (ret) {
-		vb2x_dbg(q, "dma-buf refused CPU access: %d\n", ret);
-		vb2x_import_vunmap(imp->dbuf, &imp->map);
 		goto unmap;
 	}
 	imp->sgt = sgt;
@@ -145,6 +152,41 @@ void *vb2x_import_vaddr(void *priv)
 	struct vb2x_import *imp = priv;
 
 	return imp->sgt ? imp->map.vaddr : NULL;
+}
+
+/**
+ * vb2x_import_begin_cpu() - begin the driver's CPU access to a mapped plane
+ * @priv: the &struct vb2x_import of the plane
+ *
+ * Called by vb2x_buffer_begin_access() once the dma-buf's fences have
+ * signalled, so that the exporter's implicit wait does not block.
+ *
+ * Return: 0 or the exporter's error.
+ */
+int vb2x_import_begin_cpu(void *priv)
+{
+	struct vb2x_import *imp = priv;
+	int ret;
+
+	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+	if (ret)
+		return ret;
+	imp->cpu = true;
+	return 0;
+}
+
+/**
+ * vb2x_import_resv() - the reservation object of an imported dma-buf
+ * @priv: the &struct vb2x_import of a DMABUF plane
+ *
+ * Return: the dma-buf's reservation object, valid while the plane holds
+ * the import.
+ */
+struct dma_resv *vb2x_import_resv(void *priv)
+{
+	struct vb2x_import *imp = priv;
+
+	return imp->dbuf->resv;
 }
 
 /*

@@ -75,5 +75,11 @@ int vb2x_import_map_buffer(struct vb2x_buffer *vb);
 void vb2x_import_unmap_buffer(struct vb2x_buffer *vb);
 void vb2x_import_release(void *priv);
 void *vb2x_import_vaddr(void *priv);
+struct dma_resv *vb2x_import_resv(void *priv);
+int vb2x_import_begin_cpu(void *priv);
+
+void vb2x_fence_queue_init(struct vb2x_queue *q);
+int vb2x_fence_queue_buffer(struct vb2x_buffer *vb);
+void vb2x_fence_signal(struct vb2x_buffer *vb, int error);
 
 #endif /* _VB2X_INTERNAL_H */

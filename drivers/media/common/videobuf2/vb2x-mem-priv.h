@@ -81,6 +81,7 @@ void vb2x_mem_vma_attach(struct vm_area_struct *vma, struct vb2x_mem *mem);
 void vb2x_mem_put_priv(void *buf_priv);
 void *vb2x_mem_vaddr(void *buf_priv);
 unsigned int vb2x_mem_num_users(void *buf_priv);
+struct dma_resv *vb2x_mem_resv(void *buf_priv);
 
 /* vb2x-mem-dmabuf.c */
 struct dma_buf *vb2x_mem_get_dmabuf(void *buf_priv, unsigned long flags);

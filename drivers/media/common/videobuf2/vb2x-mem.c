@@ -129,3 +129,16 @@ unsigned int vb2x_mem_num_users(void *buf_priv)
 
 	return refcount_read(&mem->refcount);
 }
+
+/**
+ * vb2x_mem_resv() - &vb2x_mem_ops.resv for MMAP memory
+ * @buf_priv: the &struct vb2x_mem returned by the allocator
+ *
+ * Return: the reservation object shared by the plane's dma-bufs.
+ */
+struct dma_resv *vb2x_mem_resv(void *buf_priv)
+{
+	struct vb2x_mem *mem = buf_priv;
+
+	return &mem->resv;
+}

@@ -242,4 +242,5 @@ const struct vb2x_mem_ops vb2x_vmalloc_memops = {
 	.num_users = vb2x_mem_num_users,
 	.mmap = vb2x_vmalloc_mmap,
 	.get_dmabuf = vb2x_mem_get_dmabuf,
+	.resv = vb2x_mem_resv,
 };

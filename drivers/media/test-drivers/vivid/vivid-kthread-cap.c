@@ -14,6 +14,12 @@
  * With the Loopback control on, a frame is the output node's last
  * consumed frame instead of the pattern whenever vivid_loop_fetch() has
  * one of the capture format and size.
+ *
+ * An imported (DMABUF) buffer is written only once the fences of its
+ * dma-bufs have signalled (vb2x_buffer_begin_access()): while they are
+ * pending the buffer stays at the head of the queue and the period is
+ * dropped as if no buffer were queued; a fence error, or fences pending
+ * for more than a second, return the buffer as ERROR in that period.
  */
 #include <linux/err.h>
 #include <linux/hrtimer.h>
@@ -24,22 +30,42 @@
 
 #include "vivid-core.h"
 
-static struct vivid_buffer *vivid_cap_next_buf(struct vivid_cap *cap)
+/*
+ * Take the oldest queued buffer if it may be written now; NULL if none is
+ * queued or it must wait. A buffer whose wait failed is returned as ERROR
+ * and *@failed set. Only this thread removes buffers from the list while
+ * it runs, so the head stays put while its fences are checked unlocked.
+ */
+static struct vivid_buffer *vivid_cap_next_buf(struct vivid_cap *cap,
+					       bool *failed)
 {
 	struct vivid_buffer *buf;
+	int ret;
 
+	*failed = false;
 	spin_lock(&cap->slock);
 	buf = list_first_entry_or_null(&cap->active, struct vivid_buffer,
 				       list);
-	if (buf)
-		list_del(&buf->list);
 	spin_unlock(&cap->slock);
+	if (!buf)
+		return NULL;
+	ret = vb2x_buffer_begin_access(&buf->vb.vb2x_buf);
+	if (ret == -EAGAIN)
+		return NULL;
+	spin_lock(&cap->slock);
+	list_del(&buf->list);
+	spin_unlock(&cap->slock);
+	if (ret) {
+		vb2x_buffer_done(&buf->vb.vb2x_buf, VB2X_BUF_STATE_ERROR);
+		*failed = true;
+		return NULL;
+	}
 	return buf;
 }
 
 /*
  * Fill a buffer with the frame of period @period, timestamped with the end
- * of the period; false if no buffer is queued.
+ * of the period; false if no buffer is queued or ready.
  */
 static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 			      u64 period_ns)
@@ -50,10 +76,11 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	struct vb2x_buffer *vb;
 	u8 *plane0, *plane1;
 	unsigned int p;
+	bool failed;
 
-	buf = vivid_cap_next_buf(cap);
+	buf = vivid_cap_next_buf(cap, &failed);
 	if (!buf)
-		return false;
+		return failed;
 	vb = &buf->vb.vb2x_buf;
 
 	plane0 = vb2x_plane_vaddr(vb, 0);

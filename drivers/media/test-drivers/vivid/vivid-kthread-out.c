@@ -9,6 +9,13 @@
  * ends with no buffer queued consumes nothing; if the thread wakes up
  * late, it consumes one buffer for every period that ended meanwhile.
  *
+ * An imported (DMABUF) buffer is read only once the write fences of its
+ * dma-bufs have signalled (vb2x_buffer_begin_access()): while one is
+ * pending the buffer stays at the head of the queue and the period
+ * consumes nothing; a fence error, or a fence pending for more than a
+ * second, return the buffer as ERROR in that period (without a sequence
+ * number).
+ *
  * Reading a frame means copying it into the instance's loopback frame
  * (&struct vivid_loop) when the Loopback control is on; the capture
  * thread then copies that frame into its buffers instead of drawing the
@@ -136,20 +143,40 @@ static void vivid_loop_store(struct vivid_dev *dev, const u8 *plane0,
 	mutex_unlock(&loop->lock);
 }
 
-static struct vivid_buffer *vivid_out_next_buf(struct vivid_out *out)
+/*
+ * Take the oldest queued buffer if it may be read now; NULL if none is
+ * queued or it must wait. A buffer whose wait failed is returned as ERROR
+ * and *@failed set. Only this thread removes buffers from the list while
+ * it runs, so the head stays put while its fences are checked unlocked.
+ */
+static struct vivid_buffer *vivid_out_next_buf(struct vivid_out *out,
+					       bool *failed)
 {
 	struct vivid_buffer *buf;
+	int ret;
 
+	*failed = false;
 	spin_lock(&out->slock);
 	buf = list_first_entry_or_null(&out->active, struct vivid_buffer,
 				       list);
-	if (buf)
-		list_del(&buf->list);
 	spin_unlock(&out->slock);
+	if (!buf)
+		return NULL;
+	ret = vb2x_buffer_begin_access(&buf->vb.vb2x_buf);
+	if (ret == -EAGAIN)
+		return NULL;
+	spin_lock(&out->slock);
+	list_del(&buf->list);
+	spin_unlock(&out->slock);
+	if (ret) {
+		vb2x_buffer_done(&buf->vb.vb2x_buf, VB2X_BUF_STATE_ERROR);
+		*failed = true;
+		return NULL;
+	}
 	return buf;
 }
 
-/* Consume the oldest queued buffer; false if none is queued. */
+/* Consume the oldest queued buffer; false if none is queued or ready. */
 static bool vivid_out_consume(struct vivid_out *out)
 {
 	const struct vivid_frame_geom *geom = &out->geom;
@@ -157,10 +184,11 @@ static bool vivid_out_consume(struct vivid_out *out)
 	struct vivid_buffer *buf;
 	struct vb2x_buffer *vb;
 	u8 *plane0, *plane1;
+	bool failed;
 
-	buf = vivid_out_next_buf(out);
+	buf = vivid_out_next_buf(out, &failed);
 	if (!buf)
-		return false;
+		return failed;
 	vb = &buf->vb.vb2x_buf;
 
 	plane0 = vb2x_plane_vaddr(vb, 0);
