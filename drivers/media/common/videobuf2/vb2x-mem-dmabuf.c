@@ -7,7 +7,9 @@
  * release, and each mmap() VMA of a dma-buf one more from mmap (or the
  * VMA's open) to its close. Importers get a scatter list of the plane's
  * pages (from &vb2x_mem_kind.get_sgtable: one entry for contiguous
- * memory), mapped for their device in the direction they ask. Userspace
+ * memory), mapped for their device in the direction they ask; the DMA
+ * mapping is made at the first map and kept until detach, so an importer
+ * that maps and unmaps for every frame pays for one mapping. Userspace
  * mappings are VM_PFNMAP (&vb2x_mem_kind.remap_pfn), so the pages cannot
  * be pinned through them (get_user_pages, vmsplice and USERPTR buffers all
  * fail on them). All dma-bufs of a plane share the plane's reservation
@@ -31,16 +33,25 @@ MODULE_IMPORT_NS(DMA_BUF);
 /**
  * struct vb2x_mem_attach - one importer's view of a plane
  * @sgt: the plane's pages, built at attach
- * @dir: direction @sgt is mapped in for the importer's device, or
- *	%DMA_NONE while unmapped. Changed by map and unmap, which the dma-buf
- *	core calls under the reservation lock on 6.12 (on 6.1 only for
- *	dynamic importers); read by the CPU access callbacks under that lock,
- *	so on 6.1 a sync racing with a static importer's own map or unmap may
- *	skip or add one sync of that importer's mapping.
+ * @dir: direction @sgt is DMA-mapped in for the importer's device, or
+ *	%DMA_NONE before the first map. The mapping stays from the first map
+ *	to detach, or to a map in another direction, which remaps.
+ * @in_use: the importer holds the mapping (from map to unmap)
+ * @need_sync: the importer's device needs cache maintenance or bounce
+ *	buffers for @sgt (dma_need_sync() of an entry); when false the syncs
+ *	of a kept mapping are skipped
+ *
+ * @dir, @in_use and @need_sync change in map and unmap, which the dma-buf
+ * core calls under the reservation lock on 6.12 (on 6.1 only for dynamic
+ * importers); the CPU access callbacks read them under that lock, so on
+ * 6.1 a sync racing with a static importer's own map or unmap may skip or
+ * add one sync of that importer's mapping.
  */
 struct vb2x_mem_attach {
 	struct sg_table			sgt;
 	enum dma_data_direction		dir;
+	bool				in_use;
+	bool				need_sync;
 };
 
 static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
@@ -74,33 +85,55 @@ static void vb2x_dmabuf_detach(struct dma_buf *dbuf,
 	kfree(a);
 }
 
+static bool vb2x_sgt_need_sync(struct device *dev, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		if (dma_need_sync(dev, sg_dma_address(sg)))
+			return true;
+	return false;
+}
+
 static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct vb2x_mem_attach *a = attach->priv;
 	int ret;
 
-	if (a->dir != DMA_NONE) {
+	if (a->in_use) {
 		pr_debug("vb2x: dma-buf attachment already mapped\n");
 		return ERR_PTR(-EBUSY);
 	}
-	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
-	if (ret)
-		return ERR_PTR(ret);
-	a->dir = dir;
+	if (a->dir != dir) {
+		if (a->dir != DMA_NONE)
+			dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
+		a->dir = DMA_NONE;
+		ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+		if (ret)
+			return ERR_PTR(ret);
+		a->dir = dir;
+		a->need_sync = vb2x_sgt_need_sync(attach->dev, &a->sgt);
+	} else if (a->need_sync) {
+		dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
+	}
+	a->in_use = true;
 	return &a->sgt;
 }
 
+/* The DMA mapping is kept for the next map; only the ownership goes back. */
 static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
 			      struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
 	struct vb2x_mem_attach *a = attach->priv;
 
-	if (WARN_ON_ONCE(sgt != &a->sgt || a->dir == DMA_NONE))
+	if (WARN_ON_ONCE(sgt != &a->sgt || !a->in_use))
 		return;
-	dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
-	a->dir = DMA_NONE;
+	if (a->need_sync)
+		dma_sync_sgtable_for_cpu(attach->dev, &a->sgt, a->dir);
+	a->in_use = false;
 }
 
 /* Hand the memory to the CPU (@for_cpu) or back to the importers' devices. */
@@ -113,7 +146,7 @@ static void vb2x_dmabuf_sync(struct dma_buf *dbuf, bool for_cpu)
 	dma_resv_lock(dbuf->resv, NULL);
 	list_for_each_entry(attach, &dbuf->attachments, node) {
 		a = attach->priv;
-		if (a->dir == DMA_NONE)
+		if (!a->in_use || !a->need_sync)
 			continue;
 		if (for_cpu)
 			dma_sync_sgtable_for_cpu(attach->dev, &a->sgt, a->dir);
