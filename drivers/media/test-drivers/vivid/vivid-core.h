@@ -264,6 +264,11 @@ void vivid_pattern_free(struct vivid_pattern *pat);
 void vivid_pattern_fill(struct vivid_pattern *pat, u8 *plane0, u8 *plane1,
 			u32 sequence, bool hflip, u32 pattern);
 
+/* vivid-buffers.c */
+struct vivid_buffer *vivid_next_ready_buf(spinlock_t *slock,
+					  struct list_head *active,
+					  bool *failed);
+
 /* vivid-kthread-cap.c */
 int vivid_cap_thread_start(struct vivid_cap *cap);
 void vivid_cap_thread_stop(struct vivid_cap *cap);

@@ -31,39 +31,6 @@
 #include "vivid-core.h"
 
 /*
- * Take the oldest queued buffer if it may be written now; NULL if none is
- * queued or it must wait. A buffer whose wait failed is returned as ERROR
- * and *@failed set. Only this thread removes buffers from the list while
- * it runs, so the head stays put while its fences are checked unlocked.
- */
-static struct vivid_buffer *vivid_cap_next_buf(struct vivid_cap *cap,
-					       bool *failed)
-{
-	struct vivid_buffer *buf;
-	int ret;
-
-	*failed = false;
-	spin_lock(&cap->slock);
-	buf = list_first_entry_or_null(&cap->active, struct vivid_buffer,
-				       list);
-	spin_unlock(&cap->slock);
-	if (!buf)
-		return NULL;
-	ret = vb2x_buffer_begin_access(&buf->vb.vb2x_buf);
-	if (ret == -EAGAIN)
-		return NULL;
-	spin_lock(&cap->slock);
-	list_del(&buf->list);
-	spin_unlock(&cap->slock);
-	if (ret) {
-		vb2x_buffer_done(&buf->vb.vb2x_buf, VB2X_BUF_STATE_ERROR);
-		*failed = true;
-		return NULL;
-	}
-	return buf;
-}
-
-/*
  * Fill a buffer with the frame of period @period, timestamped with the end
  * of the period; false if no buffer is queued or ready.
  */
@@ -78,7 +45,7 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	unsigned int p;
 	bool failed;
 
-	buf = vivid_cap_next_buf(cap, &failed);
+	buf = vivid_next_ready_buf(&cap->slock, &cap->active, &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;

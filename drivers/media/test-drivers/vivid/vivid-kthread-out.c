@@ -143,39 +143,6 @@ static void vivid_loop_store(struct vivid_dev *dev, const u8 *plane0,
 	mutex_unlock(&loop->lock);
 }
 
-/*
- * Take the oldest queued buffer if it may be read now; NULL if none is
- * queued or it must wait. A buffer whose wait failed is returned as ERROR
- * and *@failed set. Only this thread removes buffers from the list while
- * it runs, so the head stays put while its fences are checked unlocked.
- */
-static struct vivid_buffer *vivid_out_next_buf(struct vivid_out *out,
-					       bool *failed)
-{
-	struct vivid_buffer *buf;
-	int ret;
-
-	*failed = false;
-	spin_lock(&out->slock);
-	buf = list_first_entry_or_null(&out->active, struct vivid_buffer,
-				       list);
-	spin_unlock(&out->slock);
-	if (!buf)
-		return NULL;
-	ret = vb2x_buffer_begin_access(&buf->vb.vb2x_buf);
-	if (ret == -EAGAIN)
-		return NULL;
-	spin_lock(&out->slock);
-	list_del(&buf->list);
-	spin_unlock(&out->slock);
-	if (ret) {
-		vb2x_buffer_done(&buf->vb.vb2x_buf, VB2X_BUF_STATE_ERROR);
-		*failed = true;
-		return NULL;
-	}
-	return buf;
-}
-
 /* Consume the oldest queued buffer; false if none is queued or ready. */
 static bool vivid_out_consume(struct vivid_out *out)
 {
@@ -186,7 +153,7 @@ static bool vivid_out_consume(struct vivid_out *out)
 	u8 *plane0, *plane1;
 	bool failed;
 
-	buf = vivid_out_next_buf(out, &failed);
+	buf = vivid_next_ready_buf(&out->slock, &out->active, &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;
