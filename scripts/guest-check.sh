@@ -214,7 +214,7 @@ fi
 # test-foreign (imports only). A dma-contig queue takes no USERPTR
 # buffers: those checks report SKIP.
 dc_tests=(test-streaming test-errors test-ownership test-pattern test-expbuf
-	test-fences test-dmabuf test-prime test-loopback)
+	test-fences test-sync test-dmabuf test-prime test-loopback)
 step "rmmod vivid-expbuf before the dma-contig pass" rmmod vivid_expbuf
 # shellcheck disable=SC2086
 if step "insmod vivid-expbuf $params allocators=1,1" \
@@ -227,7 +227,7 @@ fi
 step "insmod vivid-expbuf $params again" insmod "$ko" $params
 mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
 
-# Coexistence with the stock videobuf2 and vivid modules.
+# Coexistence with the stock videobuf2, vivid and uvcvideo modules.
 first=${ours[0]:-/dev/null}
 step "modprobe videobuf2-vmalloc" modprobe videobuf2-vmalloc
 step "modprobe vivid" modprobe vivid
@@ -235,6 +235,10 @@ stock=$(nodes_named 'vivid-000-vid-cap' | head -n 1)
 step "stream 5 frames from vivid-expbuf beside vivid ($first)" stream5 "$first"
 step "stream 5 frames from stock vivid beside vivid-expbuf (${stock:-none})" \
 	stream5 "${stock:-/dev/null}"
+# uvcvideo (no USB camera in the guest) uses the stock videobuf2 too.
+step "modprobe uvcvideo beside vivid-expbuf and vivid" modprobe uvcvideo
+step "stream 5 frames from vivid-expbuf beside uvcvideo ($first)" \
+	stream5 "$first"
 step "rmmod vivid-expbuf while vivid is loaded" rmmod vivid_expbuf
 step "rmmod vivid after vivid-expbuf" rmmod vivid
 step "insmod vivid-expbuf again" insmod "$ko"
@@ -266,6 +270,7 @@ fi
 step "rmmod after the last dma-buf closed" rmmod vivid_expbuf
 step "insmod vivid-expbuf after the dma-buf hold" insmod "$ko"
 step "rmmod vivid-expbuf last" rmmod vivid_expbuf
+step "rmmod uvcvideo after vivid-expbuf" rmmod uvcvideo
 loaded vivid_expbuf && rmmod vivid_expbuf
 
 dmesg > "$RESULTS/dmesg-check.txt"
