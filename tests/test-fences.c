@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/dma-buf.h>
 
+#include "sync-lib.h"
 #include "v4l2-lib.h"
 #include "vgem-lib.h"
 
@@ -26,38 +27,6 @@
 #define SIGNAL_MS	2000
 
 static struct vlib_dev dev;
-
-/* 1 if @fd polls ready for @events within @ms, 0 if not, -1 on error. */
-static int ready(int fd, short events, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
-
-	do {
-		ret = poll(&pfd, 1, ms);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -1;
-	return ret > 0 && (pfd.revents & events);
-}
-
-/* A sync_file of the fences of dma-buf @fd that @flags asks for, or -1. */
-static int export_sync_file(int fd, uint32_t flags)
-{
-	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
-
-	if (ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg))
-		return -1;
-	return arg.fd;
-}
-
-static int import_sync_file(int fd, uint32_t flags, int sync_fd)
-{
-	struct dma_buf_import_sync_file arg = { .flags = flags,
-						.fd = sync_fd };
-
-	return ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg);
-}
 
 static void close_if(int fd)
 {
@@ -96,7 +65,7 @@ static int vgem_pending_sync_file(int vgem, uint32_t *handle,
 		snprintf(why, len, "vgem PRIME export: %s", strerror(errno));
 		return -1;
 	}
-	sync_fd = export_sync_file(dmabuf, DMA_BUF_SYNC_RW);
+	sync_fd = sync_export(dmabuf, DMA_BUF_SYNC_RW);
 	if (sync_fd < 0)
 		snprintf(why, len, "EXPORT_SYNC_FILE of the vgem buffer: %s",
 			 strerror(errno));
@@ -120,7 +89,7 @@ static void shared_resv_checks(const struct vlib_fmt *fmt, int vgem)
 	tap_ok(x.rw >= 0 && x.ro >= 0 && x.other_buf >= 0 &&
 	       (!two_planes || x.other_plane >= 0),
 	       "resv: export a plane twice, another buffer, another plane");
-	tap_ok(ready(x.rw, POLLIN, 0) == 1 && ready(x.ro, POLLIN, 0) == 1,
+	tap_ok(sync_poll(x.rw, POLLIN, 0) == 1 && sync_poll(x.ro, POLLIN, 0) == 1,
 	       "resv: idle exports poll readable");
 
 	sync_fd = vgem < 0 ? -1 :
@@ -129,28 +98,28 @@ static void shared_resv_checks(const struct vlib_fmt *fmt, int vgem)
 	if (vgem < 0)
 		snprintf(why, sizeof(why), "no vgem device: %s",
 			 strerror(errno));
-	if (!tap_ok(sync_fd >= 0 && ready(sync_fd, POLLIN, 0) == 0,
+	if (!tap_ok(sync_fd >= 0 && sync_poll(sync_fd, POLLIN, 0) == 0,
 		    "resv: vgem gives a pending fence"))
 		tap_diag("%s", why);
 	tap_ok(sync_fd >= 0 && x.rw >= 0 &&
-	       !import_sync_file(x.rw, DMA_BUF_SYNC_WRITE, sync_fd),
+	       !sync_import(x.rw, DMA_BUF_SYNC_WRITE, sync_fd),
 	       "resv: IMPORT_SYNC_FILE of a write fence into an export");
 
-	tap_ok(x.rw >= 0 && ready(x.rw, POLLIN, 0) == 0,
+	tap_ok(x.rw >= 0 && sync_poll(x.rw, POLLIN, 0) == 0,
 	       "resv: the export holding the write fence is not readable");
-	tap_ok(x.ro >= 0 && ready(x.ro, POLLIN, 0) == 0,
+	tap_ok(x.ro >= 0 && sync_poll(x.ro, POLLIN, 0) == 0,
 	       "resv: a second export of the plane sees the fence");
 	x.late = vlib_expbuf(&dev, 0, 0, O_RDONLY | O_CLOEXEC);
-	tap_ok(x.late >= 0 && ready(x.late, POLLIN, 0) == 0,
+	tap_ok(x.late >= 0 && sync_poll(x.late, POLLIN, 0) == 0,
 	       "resv: an export made after the fence sees it");
-	seen_fd = x.ro >= 0 ? export_sync_file(x.ro, DMA_BUF_SYNC_READ) : -1;
-	tap_ok(seen_fd >= 0 && ready(seen_fd, POLLIN, 0) == 0,
+	seen_fd = x.ro >= 0 ? sync_export(x.ro, DMA_BUF_SYNC_READ) : -1;
+	tap_ok(seen_fd >= 0 && sync_poll(seen_fd, POLLIN, 0) == 0,
 	       "resv: EXPORT_SYNC_FILE of the second export is pending");
-	tap_ok(x.other_buf >= 0 && ready(x.other_buf, POLLIN, 0) == 1,
+	tap_ok(x.other_buf >= 0 && sync_poll(x.other_buf, POLLIN, 0) == 1,
 	       "resv: another buffer's export does not see the fence");
 	if (two_planes)
 		tap_ok(x.other_plane >= 0 &&
-		       ready(x.other_plane, POLLIN, 0) == 1,
+		       sync_poll(x.other_plane, POLLIN, 0) == 1,
 		       "resv: another plane's export does not see the fence");
 	else
 		tap_skip("single-plane format",
@@ -158,11 +127,11 @@ static void shared_resv_checks(const struct vlib_fmt *fmt, int vgem)
 
 	tap_ok(sync_fd >= 0 && !vgem_fence_signal(vgem, fence),
 	       "resv: VGEM_FENCE_SIGNAL");
-	tap_ok(x.ro >= 0 && ready(x.ro, POLLIN, SIGNAL_MS) == 1 &&
-	       ready(x.rw, POLLIN, 0) == 1 &&
-	       (x.late < 0 || ready(x.late, POLLIN, 0) == 1),
+	tap_ok(x.ro >= 0 && sync_poll(x.ro, POLLIN, SIGNAL_MS) == 1 &&
+	       sync_poll(x.rw, POLLIN, 0) == 1 &&
+	       (x.late < 0 || sync_poll(x.late, POLLIN, 0) == 1),
 	       "resv: every export of the plane is readable once signalled");
-	tap_ok(seen_fd >= 0 && ready(seen_fd, POLLIN, 0) == 1,
+	tap_ok(seen_fd >= 0 && sync_poll(seen_fd, POLLIN, 0) == 1,
 	       "resv: the exported sync_file signals with the fence");
 
 	close_if(seen_fd);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <linux/dma-buf.h>
 
+#include "sync-lib.h"
 #include "v4l2-lib.h"
 #include "vgem-lib.h"
 
@@ -47,13 +48,6 @@ static bool same_file(int a, int b)
 
 	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
 	       sa.st_ino == sb.st_ino;
-}
-
-static int readable(int fd, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
 }
 
 /*
@@ -119,10 +113,10 @@ static void fence_checks(bool imported, int vgem, uint32_t handle, int ours)
 
 	attached = imported && !vgem_fence_attach(vgem, handle, true, &fence);
 	tap_ok(attached, "prime: VGEM_FENCE_ATTACH on the imported buffer");
-	tap_ok(attached && !readable(ours, 0),
+	tap_ok(attached && sync_poll(ours, POLLIN, 0) == 0,
 	       "prime: our export waits for vgem's write fence");
 	tap_ok(attached && !vgem_fence_signal(vgem, fence) &&
-	       readable(ours, SIGNAL_MS),
+	       sync_poll(ours, POLLIN, SIGNAL_MS) == 1,
 	       "prime: our export is readable once vgem signals");
 }
 

@@ -29,6 +29,7 @@
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
 
+#include "sync-lib.h"
 #include "v4l2-lib.h"
 #include "vgem-lib.h"
 
@@ -40,57 +41,10 @@
 #define TIMEOUT_SEC	1.0	/* documented bound of the importer's wait */
 #define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
 #define REFCNT		"/sys/module/vivid_expbuf/refcnt"
-#define NO_STATUS	(-100000)
 
 static struct vlib_dev cap, out;
 static char out_path[64];
 static int vgem = -1;
-
-/* 1 if @fd polls ready for @events within @ms, 0 if not, -1 on error. */
-static int ready(int fd, short events, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	do {
-		ret = poll(&pfd, 1, ms);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -1;
-	return ret > 0 && (pfd.revents & events);
-}
-
-static int export_sync_file(int fd, uint32_t flags)
-{
-	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
-
-	if (fd < 0 || ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg))
-		return -1;
-	return arg.fd;
-}
-
-static int import_sync_file(int fd, uint32_t flags, int sync_fd)
-{
-	struct dma_buf_import_sync_file arg = { .flags = flags,
-						.fd = sync_fd };
-
-	if (fd < 0 || sync_fd < 0)
-		return -1;
-	return ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg);
-}
-
-/* A sync_file's status: 1 signalled, 0 pending, <0 error; NO_STATUS. */
-static int sync_status(int sync_fd)
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	if (sync_fd < 0 || ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info))
-		return NO_STATUS;
-	return info.status;
-}
 
 /* Whether the single fence of @sync_fd is ours, of timeline @timeline. */
 static bool sync_is_ours(int sync_fd, const char *timeline)
@@ -231,9 +185,9 @@ struct exports {
 
 static bool all_ready(const struct exports *x, bool want)
 {
-	return ready(x->rw, POLLIN, 0) == want &&
-	       ready(x->ro, POLLIN, 0) == want &&
-	       (x->plane1 < 0 || ready(x->plane1, POLLIN, 0) == want);
+	return sync_poll(x->rw, POLLIN, 0) == want &&
+	       sync_poll(x->ro, POLLIN, 0) == want &&
+	       (x->plane1 < 0 || sync_poll(x->plane1, POLLIN, 0) == want);
 }
 
 /* Queue buffer 0 (not streaming) and return a sync_file of plane 0. */
@@ -241,7 +195,7 @@ static int queue_pending(struct exports *x)
 {
 	if (vlib_qbuf_mmap(&cap, 0))
 		return -1;
-	return export_sync_file(x->rw, DMA_BUF_SYNC_READ);
+	return sync_export(x->rw, DMA_BUF_SYNC_READ);
 }
 
 static void streaming_checks(const struct vlib_fmt *fmt, struct exports *x)
@@ -254,12 +208,12 @@ static void streaming_checks(const struct vlib_fmt *fmt, struct exports *x)
 	       "export: every export of a queued buffer is not readable%s",
 	       fmt->num_planes > 1 ? " (both planes)" : "");
 	late = vlib_expbuf(&cap, 0, 0, O_RDONLY | O_CLOEXEC);
-	tap_ok(late >= 0 && ready(late, POLLIN, 0) == 0,
+	tap_ok(late >= 0 && sync_poll(late, POLLIN, 0) == 0,
 	       "export: an export made while queued is not readable");
-	s1 = export_sync_file(x->rw, DMA_BUF_SYNC_READ);
-	s2 = export_sync_file(x->ro, DMA_BUF_SYNC_READ);
+	s1 = sync_export(x->rw, DMA_BUF_SYNC_READ);
+	s2 = sync_export(x->ro, DMA_BUF_SYNC_READ);
 	tap_ok(sync_status(s1) == 0 && sync_status(s2) == 0 &&
-	       ready(s1, POLLIN, 0) == 0,
+	       sync_poll(s1, POLLIN, 0) == 0,
 	       "export: EXPORT_SYNC_FILE of a queued buffer is pending, from each export");
 	tap_ok(sync_is_ours(s1, "vb2x-capture") &&
 	       sync_is_ours(s2, "vb2x-capture"),
@@ -268,18 +222,18 @@ static void streaming_checks(const struct vlib_fmt *fmt, struct exports *x)
 	tap_ok(!vlib_streamon(&cap) && dq(&cap, V4L2_MEMORY_MMAP, DONE_MS,
 					  &index) == 1 && index == 0,
 	       "export: STREAMON, buffer 0 dequeued without error");
-	tap_ok(all_ready(x, true) && ready(late, POLLIN, 0) == 1,
+	tap_ok(all_ready(x, true) && sync_poll(late, POLLIN, 0) == 1,
 	       "export: after DQBUF every export polls readable");
 	tap_ok(sync_status(s1) == 1 && sync_status(s2) == 1,
 	       "export: the sync_files signalled without error");
 
 	b2 = vlib_expbuf(&cap, 2, 0, O_RDONLY | O_CLOEXEC);
 	tap_ok(!vlib_qbuf_mmap(&cap, 1) && !vlib_qbuf_mmap(&cap, 2) &&
-	       ready(b2, POLLIN, 0) == 0,
+	       sync_poll(b2, POLLIN, 0) == 0,
 	       "export: a buffer queued while streaming, behind another, is not readable");
-	s3 = export_sync_file(b2, DMA_BUF_SYNC_READ);
+	s3 = sync_export(b2, DMA_BUF_SYNC_READ);
 	tap_ok(sync_status(s3) == 0, "export: its sync_file is pending");
-	tap_ok(ready(b2, POLLIN, DONE_MS) == 1 && ready(s3, POLLIN, 0) == 1,
+	tap_ok(sync_poll(b2, POLLIN, DONE_MS) == 1 && sync_poll(s3, POLLIN, 0) == 1,
 	       "export: its export and sync_file signal when its frame is done");
 	tap_ok(dq(&cap, V4L2_MEMORY_MMAP, DONE_MS, NULL) == 1 &&
 	       dq(&cap, V4L2_MEMORY_MMAP, DONE_MS, &index) == 1 && index == 2,
@@ -327,7 +281,7 @@ static void close_checks(void)
 		       strerror(errno));
 	} else {
 		x = vlib_expbuf(&h, 0, 0, O_RDONLY | O_CLOEXEC);
-		s = export_sync_file(x, DMA_BUF_SYNC_READ);
+		s = sync_export(x, DMA_BUF_SYNC_READ);
 		close_if(&x);
 		tap_ok(sync_status(s) == 0,
 		       "export: second handle queues a buffer, its fence is pending");
@@ -418,10 +372,10 @@ static void sync_file_output(void)
 	vlib_reqbufs(&cap, V4L2_MEMORY_MMAP, 2, NULL);
 	x = vlib_expbuf(&cap, 0, 0, O_RDONLY | O_CLOEXEC);
 	s = vlib_qbuf_mmap(&cap, 0) ? -1 :
-	    export_sync_file(x, DMA_BUF_SYNC_READ);
+	    sync_export(x, DMA_BUF_SYNC_READ);
 	fd = vgem_buffer(&handle);
 	tap_ok(sync_status(s) == 0 &&
-	       !import_sync_file(fd, DMA_BUF_SYNC_WRITE, s) &&
+	       !sync_import(fd, DMA_BUF_SYNC_WRITE, s) &&
 	       !out_queue(1, fd) &&
 	       dq(&out, V4L2_MEMORY_DMABUF, HOLD_MS, NULL) < 0 &&
 	       errno == ETIMEDOUT,
@@ -462,13 +416,13 @@ static void failed_fence_output(void)
 	vlib_reqbufs(&cap, V4L2_MEMORY_MMAP, 1, NULL);
 	x = vlib_expbuf(&cap, 0, 0, O_RDONLY | O_CLOEXEC);
 	s = vlib_qbuf_mmap(&cap, 0) ? -1 :
-	    export_sync_file(x, DMA_BUF_SYNC_READ);
+	    sync_export(x, DMA_BUF_SYNC_READ);
 	vlib_streamoff(&cap);
 	fd = vgem_buffer(&handle);
 	ret = -1;
 	waited = 0;
 	if (sync_status(s) == -ECANCELED &&
-	    !import_sync_file(fd, DMA_BUF_SYNC_WRITE, s) && !out_queue(0, fd)) {
+	    !sync_import(fd, DMA_BUF_SYNC_WRITE, s) && !out_queue(0, fd)) {
 		t0 = vlib_now_sec();
 		ret = dq(&out, V4L2_MEMORY_DMABUF, DONE_MS, NULL);
 		waited = vlib_now_sec() - t0;
