@@ -248,27 +248,38 @@ mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
 step "stream 5 frames from vivid-expbuf after vivid left (${ours[0]:-none})" \
 	stream5 "${ours[0]:-/dev/null}"
 
-# An open dma-buf keeps the module: export one buffer in a holder that
-# closes the video node, then rmmod must fail until the holder exits.
-hold_out=$RESULTS/dmabuf-hold.txt
-holder=
-if step "start dmabuf-hold on ${ours[0]:-none}" test -n "${ours[0]:-}"; then
-	timeout 120 "$REPO/build/utils/dmabuf-hold" -d "${ours[0]}" \
-		> "$hold_out" 2>&1 &
-	holder=$!
-	step "dmabuf-hold holds an export" \
-		timeout 30 sh -c "until grep -q '^holding' '$hold_out'; do sleep 0.2; done"
-fi
-step "rmmod refused while a dma-buf is open" \
-	sh -c '! rmmod vivid_expbuf && grep -q "^vivid_expbuf " /proc/modules'
-if [ -n "$holder" ]; then
-	kill "$holder"
-	wait "$holder"
-	st=$?
-	step "dmabuf-hold exits 0 on SIGTERM (status $st)" test "$st" -eq 0
-fi
-step "rmmod after the last dma-buf closed" rmmod vivid_expbuf
-step "insmod vivid-expbuf after the dma-buf hold" insmod "$ko"
+# hold_check WHAT [-s]: an open WHAT keeps the module. dmabuf-hold exports
+# one buffer and closes the video node, holding the dma-buf (or, with -s, a
+# sync_file of the buffer's write fence, which the close signalled); rmmod
+# must fail until the holder exits and succeed then. Loads the module again.
+hold_check() {
+	local what=$1 out=$RESULTS/dmabuf-hold${2:-}.txt holder= st
+	shift
+	mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+	if step "start dmabuf-hold $* on ${ours[0]:-none}" test -n "${ours[0]:-}"; then
+		timeout 120 "$REPO/build/utils/dmabuf-hold" -d "${ours[0]}" "$@" \
+			> "$out" 2>&1 &
+		holder=$!
+		step "dmabuf-hold $* holds a $what" \
+			timeout 30 sh -c "until grep -q '^holding' '$out'; do sleep 0.2; done"
+	fi
+	step "rmmod refused while a $what is open" \
+		sh -c '! rmmod vivid_expbuf && grep -q "^vivid_expbuf " /proc/modules'
+	if [ -n "$holder" ]; then
+		kill "$holder"
+		wait "$holder"
+		st=$?
+		step "dmabuf-hold $* exits 0 on SIGTERM (status $st)" test "$st" -eq 0
+	fi
+	step "rmmod after the last $what closed" rmmod vivid_expbuf
+	step "insmod vivid-expbuf after the $what hold" insmod "$ko"
+}
+
+hold_check dma-buf
+hold_check "sync_file of our fence" -s
+step "closing the node signalled the held fence with ECANCELED" \
+	grep -q '^holding sync_file fd [0-9]* (status -125)' \
+	"$RESULTS/dmabuf-hold-s.txt"
 step "rmmod vivid-expbuf last" rmmod vivid_expbuf
 step "rmmod uvcvideo after vivid-expbuf" rmmod uvcvideo
 loaded vivid_expbuf && rmmod vivid_expbuf
