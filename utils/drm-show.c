@@ -8,8 +8,19 @@
  * next flip has completed, so the display never scans out a buffer that the
  * device is filling.
  *
+ * With --fence a frame goes the other way round: its buffer is queued for
+ * capture and its framebuffer committed at once, before the frame is done,
+ * and only then dequeued. The commit waits for the write fence that the
+ * queued buffer holds in its dma-buf's reservation object
+ * (vivid-expbuf-fences.rst), so the display takes the frame only once it is
+ * complete. For each frame drm-show prints when the commit was made and when
+ * it completed (the end of a blocking commit, the time of a flip event),
+ * both from the end of the frame's capture (its CLOCK_MONOTONIC timestamp),
+ * and at the end how many frames were on screen before their capture was
+ * done: 0 when the fence was honoured. This needs atomic modesetting.
+ *
  * usage: drm-show -d /dev/videoN [-D /dev/dri/cardN] [-f XR24|RGBP|RGB3]
- *                 [-s WxH] [-n frames] [--hold SECONDS] [--legacy]
+ *                 [-s WxH] [-n frames] [--hold SECONDS] [--legacy|--fence]
  *
  * The frame size is the size of the connector's preferred mode, or with -s
  * the size of one of its modes. Atomic modesetting is used when the DRM
@@ -108,7 +119,7 @@ static void die(const char *what)
 static void bad_usage(void)
 {
 	fputs("usage: " PROG " -d /dev/videoN [-D /dev/dri/cardN] [-f XR24|RGBP|RGB3]\n"
-	      "       [-s WxH] [-n frames] [--hold SECONDS] [--legacy]\n",
+	      "       [-s WxH] [-n frames] [--hold SECONDS] [--legacy|--fence]\n",
 	      stderr);
 	exit(2);
 }
@@ -581,10 +592,11 @@ static void show_first(struct display *d, unsigned int index)
 }
 
 /*
- * Wait for the completion event of the flip tagged @index. read() of a DRM
- * device returns whole events only, each starting with struct drm_event.
+ * Wait for the completion event of the flip tagged @index; returns the
+ * event's time (CLOCK_MONOTONIC, in seconds). read() of a DRM device
+ * returns whole events only, each starting with struct drm_event.
  */
-static void wait_flip(struct display *d, unsigned int index)
+static double wait_flip(struct display *d, unsigned int index)
 {
 	struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
 	struct drm_event_vblank ev;
@@ -615,7 +627,7 @@ static void wait_flip(struct display *d, unsigned int index)
 				continue;
 			memcpy(&ev, buf + off, sizeof(ev));
 			if (ev.user_data == index)
-				return;
+				return ev.tv_sec + ev.tv_usec / 1e6;
 		}
 	}
 }
@@ -703,9 +715,9 @@ static void open_capture(struct capture *c, const char *dev)
 
 /*
  * Allocate the capture buffers, export each one, import the dma-buf into
- * the DRM device and make it a framebuffer, then queue it.
+ * the DRM device and make it a framebuffer, then queue it if @queue.
  */
-static void share_buffers(struct capture *c, struct display *d)
+static void share_buffers(struct capture *c, struct display *d, bool queue)
 {
 	struct v4l2_requestbuffers rb = { 0 };
 	struct v4l2_plane plane;
@@ -750,9 +762,11 @@ static void share_buffers(struct capture *c, struct display *d)
 		gem.handle = prime.handle;
 		if (xioctl(d->fd, DRM_IOCTL_GEM_CLOSE, &gem))
 			die("DRM_IOCTL_GEM_CLOSE");
-		init_buf(c, &b, &plane, i);
-		if (xioctl(c->fd, VIDIOC_QBUF, &b))
-			die("VIDIOC_QBUF");
+		if (queue) {
+			init_buf(c, &b, &plane, i);
+			if (xioctl(c->fd, VIDIOC_QBUF, &b))
+				die("VIDIOC_QBUF");
+		}
 	}
 }
 
@@ -766,8 +780,12 @@ static void queue_buffer(const struct capture *c, unsigned int index)
 		die("VIDIOC_QBUF");
 }
 
-/* Wait for the next frame; returns its buffer index and sequence. */
-static unsigned int next_frame(const struct capture *c, __u32 *sequence)
+/*
+ * Wait for the next frame; returns its buffer index, its sequence and its
+ * timestamp (CLOCK_MONOTONIC, in seconds).
+ */
+static unsigned int next_frame(const struct capture *c, __u32 *sequence,
+			       double *timestamp)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	struct v4l2_plane plane;
@@ -790,7 +808,114 @@ static unsigned int next_frame(const struct capture *c, __u32 *sequence)
 	if (b.flags & V4L2_BUF_FLAG_ERROR)
 		fail("buffer %u came back with V4L2_BUF_FLAG_ERROR", b.index);
 	*sequence = b.sequence;
+	*timestamp = b.timestamp.tv_sec + b.timestamp.tv_usec / 1e6;
 	return b.index;
+}
+
+/* What was shown: the first and last frame's sequence, when the first was. */
+struct run {
+	__u32 first_seq;
+	__u32 seq;
+	double t_first;
+};
+
+static void print_showing(const struct capture *c, __u32 seq)
+{
+	char str[5];
+
+	fourcc_str(c->fourcc, str);
+	printf("showing: frame %u on screen, %ux%u %s, %u buffers\n",
+	       seq, c->width, c->height, str, c->count);
+	fflush(stdout);
+}
+
+/*
+ * Show each captured frame once it is done, by a flip to its buffer; the
+ * buffer shown before goes back to the capture queue once the flip has
+ * completed.
+ */
+static void show_done(const struct capture *c, struct display *d, int frames,
+		      struct run *r)
+{
+	unsigned int index, shown = 0;
+	double timestamp;
+	int i;
+
+	for (i = 0; i < frames; i++) {
+		index = next_frame(c, &r->seq, &timestamp);
+		if (i == 0) {
+			show_first(d, index);
+			r->t_first = now();
+			r->first_seq = r->seq;
+			print_showing(c, r->seq);
+		} else {
+			flip(d, index);
+			/* The previous buffer is off screen now: refill it. */
+			queue_buffer(c, shown);
+		}
+		shown = index;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * --fence: for each frame queue buffer i % count, commit its framebuffer at
+ * once (the first frame with a blocking modeset, the others as non-blocking
+ * flips), wait for the commit to complete and then dequeue the frame. The
+ * buffer queued is not the one on screen: that one left the screen when the
+ * previous commit completed. The frame's timestamp is the end of its
+ * capture period; it is done, and its fence signalled, at or after it, so a
+ * commit that completes before it did not wait for the fence.
+ */
+static void show_fenced(const struct capture *c, struct display *d,
+			int frames, struct run *r)
+{
+	double *margins = xcalloc(frames, sizeof(*margins));
+	double t_commit, t_shown, t_done;
+	unsigned int index, got, before = 0, early = 0;
+	int i;
+
+	for (i = 0; i < frames; i++) {
+		index = i % c->count;
+		queue_buffer(c, index);
+		t_commit = now();
+		if (i == 0) {
+			atomic_show(d, d->fb_ids[index], true, 0);
+			t_shown = now();
+		} else {
+			atomic_show(d, d->fb_ids[index], false, index);
+			t_shown = wait_flip(d, index);
+		}
+		got = next_frame(c, &r->seq, &t_done);
+		if (got != index)
+			fail("VIDIOC_DQBUF returned buffer %u, only buffer %u was queued",
+			     got, index);
+		if (i == 0) {
+			r->t_first = t_shown;
+			r->first_seq = r->seq;
+			print_showing(c, r->seq);
+		}
+		margins[i] = (t_shown - t_done) * 1e3;
+		before += t_commit < t_done;
+		early += t_shown < t_done;
+		printf("fence: frame %u (buffer %u): committed %+.1f ms, %s %+.1f ms %s\n",
+		       r->seq, index, (t_commit - t_done) * 1e3, "on screen",
+		       margins[i], "from the end of its capture");
+	}
+	qsort(margins, frames, sizeof(*margins), cmp_double);
+	printf("fence: %d frames, %u committed before their capture was done, %s %u;",
+	       frames, before, "on screen before it was done:", early);
+	printf(" on screen after it by %.1f ms min, %.1f ms median, %.1f ms max\n",
+	       margins[0],
+	       (margins[(frames - 1) / 2] + margins[frames / 2]) / 2,
+	       margins[frames - 1]);
+	free(margins);
 }
 
 int main(int argc, char **argv)
@@ -798,17 +923,17 @@ int main(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "hold", required_argument, NULL, 'H' },
 		{ "legacy", no_argument, NULL, 'L' },
+		{ "fence", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct capture c = { .fourcc = V4L2_PIX_FMT_XBGR32 };
 	struct display d = { 0 };
 	const char *dev = NULL, *card = "/dev/dri/card0";
-	__u32 want_w = 0, want_h = 0, seq = 0, first_seq = 0;
-	unsigned int index, shown = 0;
-	int opt, frames = 100, hold = 0, i, type;
-	bool legacy = false;
-	double t_first = 0, t_last = 0;
-	char str[5];
+	__u32 want_w = 0, want_h = 0;
+	int opt, frames = 100, hold = 0, type;
+	bool legacy = false, fence = false;
+	struct run r = { 0 };
+	double t_last;
 
 	while ((opt = getopt_long(argc, argv, "d:D:f:s:n:", long_opts,
 				  NULL)) != -1) {
@@ -839,6 +964,9 @@ int main(int argc, char **argv)
 		case 'L':
 			legacy = true;
 			break;
+		case 'F':
+			fence = true;
+			break;
 		default:
 			bad_usage();
 		}
@@ -848,6 +976,10 @@ int main(int argc, char **argv)
 	d.format = drm_format_of(c.fourcc);
 
 	open_display(&d, card, legacy);
+	if (fence && !d.atomic)
+		fail("--fence needs atomic modesetting (%s): %s",
+		     legacy ? "--legacy turns it off" : "the driver has none",
+		     "it relies on atomic commits waiting for implicit fences");
 	pick_output(&d, want_w, want_h);
 	pick_plane(&d);
 	if (d.atomic)
@@ -858,36 +990,22 @@ int main(int argc, char **argv)
 	if (c.width != d.mode.hdisplay || c.height != d.mode.vdisplay)
 		fail("%s cannot capture %ux%u (offers %ux%u)", dev,
 		     d.mode.hdisplay, d.mode.vdisplay, c.width, c.height);
-	share_buffers(&c, &d);
+	share_buffers(&c, &d, !fence);
 	type = c.type;
 	if (xioctl(c.fd, VIDIOC_STREAMON, &type))
 		die("VIDIOC_STREAMON");
-
-	for (i = 0; i < frames; i++) {
-		index = next_frame(&c, &seq);
-		if (i == 0) {
-			show_first(&d, index);
-			t_first = now();
-			first_seq = seq;
-			fourcc_str(c.fourcc, str);
-			printf("showing: frame %u on screen, %ux%u %s, %u buffers\n",
-			       seq, c.width, c.height, str, c.count);
-			fflush(stdout);
-		} else {
-			flip(&d, index);
-			/* The previous buffer is off screen now: refill it. */
-			queue_buffer(&c, shown);
-		}
-		shown = index;
-	}
+	if (fence)
+		show_fenced(&c, &d, frames, &r);
+	else
+		show_done(&c, &d, frames, &r);
 	t_last = now();
 	printf("shown %d frames in %.2f s: %.1f frames/s, sequence %u to %u (%u periods dropped)\n",
-	       frames, t_last - t_first,
-	       frames > 1 ? (frames - 1) / (t_last - t_first) : 0.0,
-	       first_seq, seq, seq - first_seq + 1 - frames);
+	       frames, t_last - r.t_first,
+	       frames > 1 ? (frames - 1) / (t_last - r.t_first) : 0.0,
+	       r.first_seq, r.seq, r.seq - r.first_seq + 1 - frames);
 	if (hold) {
 		printf("holding: last frame (sequence %u) on screen for %d s\n",
-		       seq, hold);
+		       r.seq, hold);
 		fflush(stdout);
 		sleep(hold);
 	}
