@@ -5,15 +5,18 @@
 #
 # Capture to display with no copy: boot KVER in QEMU with a cirrus display
 # and a monitor socket, run scripts/guest-display.sh there (drm-show puts
-# the frames of vivid-expbuf on the cirrus DRM device, XR24 then RGBP), and
-# whenever the guest holds its last frame on screen take a screendump
-# through the monitor and check it pixel by pixel against the frame content
-# of vivid-expbuf.rst: the eight colour bars at their x positions and the
-# counter band showing the sequence number of the frame drm-show held.
+# the frames of vivid-expbuf on the cirrus DRM device, XR24 then RGBP, then
+# XR24 with --fence: committed before the capture is done, relying on the
+# buffer's fence), and whenever the guest holds its last frame on screen
+# take a screendump through the monitor and check it pixel by pixel against
+# the frame content of vivid-expbuf.rst: the eight colour bars at their x
+# positions and the counter band showing the sequence number of the frame
+# drm-show held (with --fence, a display that did not wait would show an
+# older frame of that buffer).
 #
 # Needs build/KVER/vivid-expbuf.ko and build/utils/drm-show. Everything goes
 # to build/KVER/display/: steps.txt ("pass STEP" / "fail STEP -- DETAIL",
-# the guest's steps and the host's), screen-FMT.ppm, drm-show-FMT.txt,
+# the guest's steps and the host's), screen-RUN.ppm, drm-show-RUN.txt,
 # console.log and dmesg.txt. (vm-run.sh empties build/KVER/results at each
 # boot, so nothing is left there.) With --demo the XR24 screendump is also
 # written to out/demo.png. VM_TIMEOUT (seconds, default 900) bounds the boot.
@@ -37,7 +40,7 @@ res=$repo/build/$kver/results
 dir=$repo/build/$kver/display
 monitor=$repo/build/$kver/monitor.sock
 steps=$dir/steps.txt
-formats="XR24 RGBP"
+runs="XR24 RGBP XR24-fence"
 timeout_s=${VM_TIMEOUT:-900}
 
 rm -rf "$dir"
@@ -79,8 +82,9 @@ screendump() {
 		print $buf;' "$monitor" "$1"
 }
 
-# check_screen PPM FMT SEQUENCE W H: print "pass ..."/"fail ..." lines for the
-# bars and the counter band of a W x H frame with that sequence number.
+# check_screen PPM RUN SEQUENCE W H: print "pass ..."/"fail ..." lines for the
+# bars and the counter band of a W x H frame with that sequence number (RUN
+# is a format, maybe with a suffix).
 check_screen() {
 	# shellcheck disable=SC2016
 	perl -e '
@@ -98,7 +102,7 @@ check_screen() {
 			exit;
 		}
 		# RGB565 keeps 5 or 6 bits: the screendump may show 255 as 248.
-		my $tol = $fmt eq "RGBP" ? 7 : 0;
+		my $tol = $fmt =~ /^RGBP/ ? 7 : 0;
 		my @bars = ([1,1,1], [1,1,0], [0,1,1], [0,1,0], [1,0,1], [1,0,0], [0,0,1], [0,0,0]);
 		my $pix = sub { pack("C3", map { $_ ? 255 : 0 } @_) };
 		my $bar_row = join("", map { $pix->(@{$bars[int($_ * 8 / $w)]}) } 0 .. $w - 1);
@@ -142,29 +146,29 @@ VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_MONITOR=$monitor \
 	-vga cirrus > "$dir/vm-run.txt" 2>&1 &
 vm=$!
 
-for fmt in $formats; do
-	ppm=$dir/screen-$fmt.ppm
-	while kill -0 $vm 2> /dev/null && [ ! -e "$res/showing-$fmt" ] &&
+for run in $runs; do
+	ppm=$dir/screen-$run.ppm
+	while kill -0 $vm 2> /dev/null && [ ! -e "$res/showing-$run" ] &&
 		[ ! -e "$res/display-done" ]; do
 		sleep 0.5
 	done
-	if [ ! -e "$res/showing-$fmt" ]; then
-		record "display: $fmt screendump" 1 "the guest never showed $fmt"
+	if [ ! -e "$res/showing-$run" ]; then
+		record "display: $run screendump" 1 "the guest never showed $run"
 		continue
 	fi
-	seq=$(sed -nE 's/^holding: last frame \(sequence ([0-9]+)\).*/\1/p' "$res/showing-$fmt")
-	size=$(sed -nE 's/^showing: .* ([0-9]+)x([0-9]+) .*/\1 \2/p' "$res/drm-show-$fmt.txt")
+	seq=$(sed -nE 's/^holding: last frame \(sequence ([0-9]+)\).*/\1/p' "$res/showing-$run")
+	size=$(sed -nE 's/^showing: .* ([0-9]+)x([0-9]+) .*/\1 \2/p' "$res/drm-show-$run.txt")
 	out=$(screendump "$ppm" 2>&1)
 	status=$?
-	echo taken > "$res/dumped-$fmt"
+	echo taken > "$res/dumped-$run"
 	[ -s "$ppm" ] || status=1
-	record "display: $fmt screendump through the QEMU monitor" $status "$out"
-	log "$fmt: $(grep -E '^(showing|shown|holding)' "$res/drm-show-$fmt.txt" | tr '\n' ' ')"
+	record "display: $run screendump through the QEMU monitor" $status "$out"
+	log "$run: $(grep -E '^(showing|shown|holding)' "$res/drm-show-$run.txt" | tr '\n' ' ')"
 	if [ $status -eq 0 ] && [ -n "$seq" ] && [ -n "$size" ]; then
 		# shellcheck disable=SC2086
-		check_screen "$ppm" "$fmt" "$seq" $size >> "$dir/host-steps.txt"
+		check_screen "$ppm" "$run" "$seq" $size >> "$dir/host-steps.txt"
 	elif [ $status -eq 0 ]; then
-		record "display: $fmt screendump check" 1 "no sequence or size in drm-show's output"
+		record "display: $run screendump check" 1 "no sequence or size in drm-show's output"
 	fi
 done
 

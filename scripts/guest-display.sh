@@ -4,15 +4,17 @@
 # guest-display.sh: the guest side of scripts/display-check.sh, run by
 # vm-run.sh in a guest booted with `-vga cirrus` (needs RESULTS, KVER and
 # REPO in the environment). Loads videodev, vivid-expbuf and cirrus, then
-# for each of the formats XR24 and RGBP runs build/utils/drm-show on
-# the capture node with --hold, and while the last frame is held on screen
-# hands over to the host:
+# runs build/utils/drm-show on the capture node with --hold three times:
+# XR24, RGBP, and XR24-fence (XR24 with --fence: each frame committed to
+# the display before its capture is done, relying on the buffer's fence;
+# drm-show's report must show no frame on screen before it was done). While
+# the last frame of a run is held on screen it hands over to the host:
 #
-#   drm-show-FMT.txt   drm-show's output (its "holding:" line names the
+#   drm-show-RUN.txt   drm-show's output (its "holding:" line names the
 #                      sequence number of the frame on screen)
-#   showing-FMT        written when that frame is on screen: the host then
+#   showing-RUN        written when that frame is on screen: the host then
 #                      takes a screendump
-#   dumped-FMT         written by the host when its screendump is done
+#   dumped-RUN         written by the host when its screendump is done
 #   steps.txt          "pass STEP" / "fail STEP -- DETAIL" lines
 #   display-done       written last
 
@@ -72,11 +74,34 @@ record "display: capture node ($node) and cirrus card ($card)" \
 	"$([ -n "$node" ] && [ -n "$card" ]; echo $?)" "node '$node' card '$card'"
 { [ -n "$node" ] && [ -n "$card" ]; } || finish
 
-for fmt in XR24 RGBP; do
-	txt=$RESULTS/drm-show-$fmt.txt
-	log "drm-show -d $node -D $card -f $fmt -n $frames --hold $hold_s"
+# check_fence TXT: 0 when drm-show --fence reports that no frame was on
+# screen before its capture was done, and that at least half of the frames
+# were committed before it was done (a frame committed later proves
+# nothing: under TCG the capture thread may fill a buffer late).
+check_fence() {
+	local sum before early
+	sum=$(grep '^fence: [0-9]* frames' "$1")
+	before=$(sed -nE 's/.* frames, ([0-9]+) committed before .*/\1/p' <<< "$sum")
+	early=$(sed -nE 's/.* before it was done: ([0-9]+);.*/\1/p' <<< "$sum")
+	echo "$sum"
+	[ -n "$before" ] && [ -n "$early" ] && [ "$early" -eq 0 ] &&
+		[ $((2 * before)) -ge "$frames" ]
+}
+
+# With legacy modesetting drm-show refuses --fence, clearly.
+out=$("$show" -d "$node" -D "$card" -n 1 --legacy --fence 2>&1)
+status=$?
+[ $status -eq 1 ] && grep -q -- '--fence needs atomic modesetting' <<< "$out"
+record "display: drm-show --legacy --fence refuses" $? "status $status: $out"
+
+for run in XR24 RGBP XR24-fence; do
+	fmt=${run%-fence}
+	opts=()
+	[ "$run" != "$fmt" ] && opts=(--fence)
+	txt=$RESULTS/drm-show-$run.txt
+	log "drm-show -d $node -D $card -f $fmt -n $frames --hold $hold_s ${opts[*]}"
 	"$show" -d "$node" -D "$card" -f "$fmt" -n "$frames" --hold "$hold_s" \
-		> "$txt" 2>&1 &
+		"${opts[@]}" > "$txt" 2>&1 &
 	pid=$!
 	# drm-show fails at once or shows $frames frames (30 per second
 	# at most) and then holds: give it two seconds a frame under TCG.
@@ -87,14 +112,19 @@ for fmt in XR24 RGBP; do
 		sleep 0.2
 	done
 	cat "$txt"
-	record "display: drm-show $fmt shows $frames frames" $held \
+	record "display: drm-show $fmt ${opts[*]}${opts[*]:+ }shows $frames frames" $held \
 		"$(grep -v '^drm:' "$txt" | tail -n 2 | tr '\n' ' ')"
+	if [ ${#opts[@]} -gt 0 ]; then
+		out=$(check_fence "$txt")
+		record "display: drm-show --fence: no frame on screen before its capture was done" \
+			$? "$out"
+	fi
 	if [ $held -eq 0 ]; then
 		# Written whole, then renamed: the host polls for the name.
-		grep '^holding:' "$txt" > "$RESULTS/.showing-$fmt"
-		mv "$RESULTS/.showing-$fmt" "$RESULTS/showing-$fmt"
-		wait_for "$RESULTS/dumped-$fmt" 60 ||
-			log "no screendump from the host for $fmt"
+		grep '^holding:' "$txt" > "$RESULTS/.showing-$run"
+		mv "$RESULTS/.showing-$run" "$RESULTS/showing-$run"
+		wait_for "$RESULTS/dumped-$run" 60 ||
+			log "no screendump from the host for $run"
 	fi
 	kill $pid 2> /dev/null
 	wait $pid 2> /dev/null
