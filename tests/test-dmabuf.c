@@ -972,42 +972,18 @@ static void lifetime(void)
 		tap_diag("%s", why);
 }
 
-/* Reads the instance number from the sysfs name of the node @path. */
-static int instance_of(const char *path, unsigned int *inst)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char sys[256], name[128] = "";
-	FILE *f;
-	int n;
-
-	snprintf(sys, sizeof(sys), "/sys/class/video4linux/%s/name", base);
-	f = fopen(sys, "r");
-	if (!f)
-		return -1;
-	n = fgets(name, sizeof(name), f) ? 1 : 0;
-	fclose(f);
-	if (!n || sscanf(name, "vivid-expbuf-%u-vid-cap", inst) != 1)
-		return -1;
-	return 0;
-}
-
 /* Finds and opens the exporter and the output node; false if not. */
 static bool open_peers(const char *node)
 {
-	unsigned int inst;
-	char prefix[32];
-
-	if (imp.output || instance_of(node, &inst)) {
+	if (imp.output) {
 		tap_diag("%s is not a vivid-expbuf capture node", node);
 		return false;
 	}
-	snprintf(prefix, sizeof(prefix), "vivid-expbuf-%u-", inst);
 	if (vlib_find_node("vivid-expbuf-", "-vid-cap", node, exporter_path,
 			   sizeof(exporter_path)) ||
-	    vlib_find_node(prefix, "-vid-out", NULL, output_path,
-			   sizeof(output_path))) {
-		tap_diag("no other vivid-expbuf capture node or no %svid-out",
-			 prefix);
+	    vlib_find_output(node, output_path, sizeof(output_path))) {
+		tap_diag("%s: no other vivid-expbuf capture node or no output node",
+			 node);
 		return false;
 	}
 	if (vlib_open(&exporter, exporter_path, 0) ||

@@ -762,29 +762,11 @@ output:
 /* Finds the output node of the capture node's instance. */
 static void find_output(const char *cap_path)
 {
-	const char *base = strrchr(cap_path, '/');
-	char path[300], name[64] = "", prefix[40];
-	unsigned int inst;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/sys/class/video4linux/%s/name",
-		 base ? base + 1 : cap_path);
-	fp = fopen(path, "r");
-	if (fp) {
-		if (!fgets(name, sizeof(name), fp))
-			name[0] = '\0';
-		fclose(fp);
-	}
-	if (sscanf(name, "vivid-expbuf-%u-vid-cap", &inst) != 1) {
-		tap_diag("%s: sysfs name '%s' is not a vivid-expbuf capture node",
-			 cap_path, name);
+	if (vlib_find_output(cap_path, out_path, sizeof(out_path))) {
+		snprintf(out_path, sizeof(out_path), "of %s's instance",
+			 cap_path);
 		return;
 	}
-	snprintf(out_path, sizeof(out_path), "vivid-expbuf-%u-vid-out", inst);
-	snprintf(prefix, sizeof(prefix), "vivid-expbuf-%u-", inst);
-	if (vlib_find_node(prefix, "-vid-out", NULL, out_path,
-			   sizeof(out_path)))
-		return;
 	have_out = !vlib_open(&out, out_path, 0) && out.output;
 	if (!have_out)
 		tap_diag("cannot open %s as an output node: %s", out_path,

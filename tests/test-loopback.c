@@ -126,24 +126,6 @@ static const char *fcc(__u32 fourcc)
 	return vlib_fourcc_str(fourcc, buf[next]);
 }
 
-/* Reads the sysfs name of the video node @path into @name. */
-static int node_name(const char *path, char *name, size_t len)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char sys[256];
-	FILE *f;
-
-	snprintf(sys, sizeof(sys), "/sys/class/video4linux/%s/name", base);
-	f = fopen(sys, "r");
-	if (!f)
-		return -1;
-	if (!fgets(name, len, f))
-		name[0] = '\0';
-	fclose(f);
-	name[strcspn(name, "\n")] = '\0';
-	return name[0] ? 0 : -1;
-}
-
 /* ------------------------------------------------------ frame content */
 
 /* Fills @len bytes with a xorshift sequence seeded by @seed. */
@@ -1652,20 +1634,18 @@ static void zero_copy(void)
 /* Finds the output node of the capture node's instance and the peer. */
 static int find_nodes(void)
 {
-	char name[128], prefix[64];
+	char name[128] = "";
 	unsigned int inst;
 
-	if (node_name(cap_path, name, sizeof(name)) ||
+	if (vlib_node_name(cap_path, name, sizeof(name)) ||
 	    sscanf(name, "vivid-expbuf-%u-vid-cap", &inst) != 1) {
 		tap_diag("%s is not a vivid-expbuf capture node ('%s')",
 			 cap_path, name);
 		return -1;
 	}
-	snprintf(prefix, sizeof(prefix), "vivid-expbuf-%u-", inst);
-	if (vlib_find_node(prefix, "-vid-out", NULL, out_path,
-			   sizeof(out_path)) ||
+	if (vlib_find_output(cap_path, out_path, sizeof(out_path)) ||
 	    vlib_open(&out, out_path, 0)) {
-		tap_diag("no output node %svid-out", prefix);
+		tap_diag("no output node vivid-expbuf-%u-vid-out", inst);
 		return -1;
 	}
 	have_peer = !vlib_find_node("vivid-expbuf-", "-vid-cap", cap_path,

@@ -463,24 +463,8 @@ static void capture_import(void)
 
 static int find_output(void)
 {
-	const char *base = strrchr(cap.path, '/') ? strrchr(cap.path, '/') + 1 :
-						   cap.path;
-	char sys[256], name[128] = "", prefix[64];
-	unsigned int inst;
-	FILE *f;
-
-	snprintf(sys, sizeof(sys), "/sys/class/video4linux/%s/name", base);
-	f = fopen(sys, "r");
-	if (f) {
-		if (!fgets(name, sizeof(name), f))
-			name[0] = '\0';
-		fclose(f);
-	}
-	if (sscanf(name, "vivid-expbuf-%u-vid-cap", &inst) != 1)
-		return -1;
-	snprintf(prefix, sizeof(prefix), "vivid-expbuf-%u-", inst);
-	if (vlib_find_node(prefix, "-vid-out", NULL, out_path,
-			   sizeof(out_path)) || vlib_open(&out, out_path, 0))
+	if (vlib_find_output(cap.path, out_path, sizeof(out_path)) ||
+	    vlib_open(&out, out_path, 0))
 		return -1;
 	return 0;
 }

@@ -498,6 +498,45 @@ int vlib_expbuf(struct vlib_dev *d, uint32_t index, uint32_t plane,
 }
 
 /*
+ * Reads the sysfs name of video node @path (/dev/videoN) into @name.
+ * Returns 0, or -1 if it has none.
+ */
+int vlib_node_name(const char *path, char *name, size_t len)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char sys[256];
+	FILE *f;
+
+	snprintf(sys, sizeof(sys), "/sys/class/video4linux/%s/name", base);
+	f = fopen(sys, "r");
+	if (!f)
+		return -1;
+	if (!fgets(name, len, f))
+		name[0] = '\0';
+	fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return name[0] ? 0 : -1;
+}
+
+/*
+ * Finds the output node of the vivid-expbuf instance whose capture node
+ * is @cap_path (sysfs name vivid-expbuf-N-vid-cap). Writes its /dev path
+ * to @out and returns 0, or -1 if @cap_path is no such node or the
+ * instance has no output node.
+ */
+int vlib_find_output(const char *cap_path, char *out, size_t len)
+{
+	char name[128], prefix[32];
+	unsigned int inst;
+
+	if (vlib_node_name(cap_path, name, sizeof(name)) ||
+	    sscanf(name, "vivid-expbuf-%u-vid-cap", &inst) != 1)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "vivid-expbuf-%u-", inst);
+	return vlib_find_node(prefix, "-vid-out", NULL, out, len);
+}
+
+/*
  * Finds a video node whose sysfs name starts with @prefix and ends with
  * @suffix, other than the node @skip (a path such as /dev/video0, may be
  * NULL). Writes its /dev path to @out and returns 0, or -1 if none.

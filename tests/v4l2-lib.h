@@ -146,6 +146,8 @@ void vlib_unmap_buf(struct vlib_buf *buf);
 int vlib_qbuf_mmap(struct vlib_dev *d, uint32_t index);
 int vlib_expbuf(struct vlib_dev *d, uint32_t index, uint32_t plane,
 		uint32_t flags);
+int vlib_node_name(const char *path, char *name, size_t len);
+int vlib_find_output(const char *cap_path, char *out, size_t len);
 int vlib_find_node(const char *prefix, const char *suffix, const char *skip,
 		   char *out, size_t len);
 int vlib_qbuf_userptr(struct vlib_dev *d, uint32_t index,
