@@ -58,6 +58,9 @@ build/utils/%: utils/%.c $(UTIL_LIBS) $(UTIL_HDRS)
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -o $@ $< $(UTIL_LIBS) $(USER_LDLIBS)
 
+# test-race runs threads.
+build/tests/test-race: USER_LDLIBS += -pthread
+
 # libv4l2-expbuf is a libv4l2 application.
 build/utils/libv4l2-expbuf: USER_LDLIBS += -lv4l2
 

@@ -214,7 +214,7 @@ fi
 # test-foreign (imports only). A dma-contig queue takes no USERPTR
 # buffers: those checks report SKIP.
 dc_tests=(test-streaming test-errors test-ownership test-pattern test-expbuf
-	test-fences test-sync test-dmabuf test-prime test-loopback)
+	test-fences test-sync test-dmabuf test-prime test-loopback test-race)
 step "rmmod vivid-expbuf before the dma-contig pass" rmmod vivid_expbuf
 # shellcheck disable=SC2086
 if step "insmod vivid-expbuf $params allocators=1,1" \
