@@ -35,6 +35,8 @@
 #define RUN_SEC		8
 #define NBUFS		4
 #define NSLOTS		8
+#define WIDTH		320
+#define HEIGHT		240
 
 static struct vlib_dev cap, out;
 static char out_path[64];
@@ -227,6 +229,7 @@ int main(int argc, char **argv)
 	pthread_t threads[ARRAY_SIZE(fns)];
 	char why[256] = "";
 	int fds_before, fds_after;
+	struct vlib_fmt fmt;
 
 	vlib_start(argc, argv, &cap, NULL);
 	/* A DQBUF racing with STREAMOFF must not block the thread. */
@@ -234,6 +237,13 @@ int main(int argc, char **argv)
 	fds_before = open_fds();
 	have_out = !vlib_find_output(cap.path, out_path, sizeof(out_path)) &&
 		   !vlib_open(&out, out_path, 0);
+	/* Exports fit the output's buffers; both run at 30 fps. */
+	if (vlib_set_fmt(&cap, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, &fmt) ||
+	    vlib_set_fps(&cap, 1, 30) ||
+	    (have_out &&
+	     (vlib_set_fmt(&out, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, &fmt) ||
+	      vlib_set_fps(&out, 1, 30))))
+		tap_diag("S_FMT/S_PARM: %s", strerror(errno));
 	if (!have_out)
 		n--;
 	tap_diag("%u threads for %u s, output %s", n, RUN_SEC,
