@@ -58,7 +58,6 @@ enum vb2x_io_modes {
 /**
  * enum vb2x_buffer_state - where a buffer is in its life cycle
  * @VB2X_BUF_STATE_DEQUEUED: owned by userspace
- * @VB2X_BUF_STATE_PREPARING: being prepared (memory pinned or attached)
  * @VB2X_BUF_STATE_PREPARED: prepared, still owned by userspace
  * @VB2X_BUF_STATE_QUEUED: queued in vb2x, not yet handed to the driver
  * @VB2X_BUF_STATE_ACTIVE: owned by the driver
@@ -72,7 +71,6 @@ enum vb2x_io_modes {
  */
 enum vb2x_buffer_state {
 	VB2X_BUF_STATE_DEQUEUED,
-	VB2X_BUF_STATE_PREPARING,
 	VB2X_BUF_STATE_PREPARED,
 	VB2X_BUF_STATE_QUEUED,
 	VB2X_BUF_STATE_ACTIVE,
@@ -124,9 +122,13 @@ struct vb2x_plane {
  *	&vb2x_queue.done_lock
  * @fence: the fence vb2x published for the device's current use of the
  *	buffer (vb2x-fence.c), NULL when none is pending; the buffer holds
- *	one reference to it until it is signalled. Set at QBUF (capture MMAP)
- *	or by vb2x_buffer_begin_access() (DMABUF), taken and signalled by
+ *	one reference to it until it is signalled. Set when the buffer is
+ *	handed to the running driver (capture MMAP) or by
+ *	vb2x_buffer_begin_access() (DMABUF), taken and signalled by
  *	vb2x_buffer_done() or when streaming stops.
+ * @queued_ns: when the buffer was handed to the driver (CLOCK_MONOTONIC
+ *	ns); fences of others that signalled with an error before then are
+ *	not this queueing's concern
  * @fence_wait_since: when vb2x_buffer_begin_access() first found a fence
  *	pending since the buffer was queued (CLOCK_MONOTONIC ns), 0 if it
  *	has not; used only by the driver's thread that asks
@@ -146,6 +148,7 @@ struct vb2x_buffer {
 	struct list_head	queued_entry;
 	struct list_head	done_entry;
 	struct dma_fence	*fence;
+	u64			queued_ns;
 	u64			fence_wait_since;
 };
 
@@ -201,11 +204,13 @@ struct vb2x_ops {
  * @mmap_lock: taken by mmap() instead of @lock, because mmap() runs with
  *	the mm's mmap_lock held while ioctls holding @lock may fault or pin
  *	user pages (lock order: @lock, then the mm's mmap_lock, then
- *	@mmap_lock). Taken inside @lock by whoever changes @owner, @memory,
- *	@bufs or @num_buffers.
+ *	@mmap_lock). Taken inside @lock, briefly and never around an
+ *	allocation, by whoever changes @owner, @memory, @bufs or
+ *	@num_buffers, so that mmap() sees buffers and their owner together.
  * @owner: opaque cookie of the file handle that allocated the buffers;
- *	NULL when no handle owns the queue. Written with @lock and
- *	@mmap_lock held, read with either.
+ *	NULL exactly when the queue has no buffers. Written with @lock and
+ *	@mmap_lock held, in the same @mmap_lock section as @bufs; read with
+ *	either.
  * @memory: &enum vb2x_memory of the allocated buffers. Written with @lock
  *	and @mmap_lock held, read with either.
  * @bufs: the buffers. Written with @lock and @mmap_lock held, read with
@@ -220,19 +225,20 @@ struct vb2x_ops {
  * @done_lock: spinlock protecting @done_list and buffer state changes
  *	made by vb2x_buffer_done(), which drivers call from any context.
  * @done_wq: woken when a buffer reaches @done_list or streaming stops.
- * @streaming: STREAMON succeeded and no STREAMOFF since. Protected by @lock.
- * @start_streaming_called: &vb2x_ops.start_streaming succeeded.
- * @error: a fatal error; DQBUF and QBUF return -EIO until STREAMOFF.
- * @last_buffer_dequeued: a buffer flagged LAST was dequeued.
+ * @streaming: STREAMON succeeded and no STREAMOFF since. Written with
+ *	@lock held (WRITE_ONCE()); read with @lock held, or with READ_ONCE()
+ *	by a DQBUF sleeping without it.
+ * @start_streaming_called: &vb2x_ops.start_streaming succeeded: the
+ *	driver runs and gets each queued buffer at once. Protected by @lock.
  * @is_multiplanar: @type is a multi-planar type.
  * @is_output: @type is an output type.
  * @fence_context: dma-fence context of the fences published for this
  *	queue's buffers (vb2x-fence.c).
  * @fence_seqno: last sequence number used in @fence_context, atomic.
- * @stopping: vb2x is taking the buffers back (STREAMOFF, REQBUFS, close),
- *	so buffers returned as ERROR were cancelled. Written with @lock
- *	held, read by vb2x_buffer_done() in any context.
- * @buf_ops_priv: reserved for the V4L2 glue.
+ * @stopping: vb2x is taking the buffers back (STREAMOFF, REQBUFS, close):
+ *	buffers the driver returns now keep their fence, which vb2x then
+ *	signals with -ECANCELED in the order of the fences. Written with
+ *	@lock held, read by vb2x_buffer_done() in any context.
  */
 struct vb2x_queue {
 	unsigned int			type;
@@ -258,16 +264,13 @@ struct vb2x_queue {
 	struct list_head		done_list;
 	spinlock_t			done_lock;	/* done_list, states */
 	wait_queue_head_t		done_wq;
-	unsigned int			streaming:1;
-	unsigned int			start_streaming_called:1;
-	unsigned int			error:1;
-	unsigned int			last_buffer_dequeued:1;
-	unsigned int			is_multiplanar:1;
-	unsigned int			is_output:1;
+	bool				streaming;
+	bool				start_streaming_called;
+	bool				is_multiplanar;
+	bool				is_output;
 	u64				fence_context;
 	atomic64_t			fence_seqno;
 	bool				stopping;
-	void				*buf_ops_priv;
 };
 
 /**
@@ -281,40 +284,10 @@ struct vb2x_queue {
  */
 int vb2x_queue_init(struct vb2x_queue *q);
 
-/**
- * vb2x_buffer_done() - the driver returns a buffer to vb2x
- * @vb: a buffer the driver got through &vb2x_ops.buf_queue
- * @state: %VB2X_BUF_STATE_DONE, %VB2X_BUF_STATE_ERROR, or
- *	%VB2X_BUF_STATE_QUEUED from a failed &vb2x_ops.start_streaming
- *
- * Signals the buffer's fence (&vb2x_buffer.fence), with -EIO for
- * %VB2X_BUF_STATE_ERROR (-ECANCELED while vb2x stops streaming); a buffer
- * returned %VB2X_BUF_STATE_QUEUED keeps it, since it stays queued. May be
- * called from any context, without &vb2x_queue.lock.
- */
+/* Drivers: see the kernel-doc at the definitions (vb2x-core.c, vb2x-fence.c). */
 void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state);
-
-/**
- * vb2x_buffer_begin_access() - whether the driver may access a buffer now
- * @vb: a buffer the driver holds (got through &vb2x_ops.buf_queue)
- *
- * Implicit synchronization with other users of an imported dma-buf: an
- * output buffer waits for the dma-bufs' write fences, a capture buffer
- * for all their fences. This never blocks: while a fence is pending the
- * driver leaves the buffer queued and asks again later (the next frame
- * period). Once it returns 0 a read (output) or write (capture) fence of
- * ours is in the dma-bufs until vb2x_buffer_done(); the driver calls this
- * once per queueing of the buffer until it returns 0 or an error. MMAP and
- * USERPTR buffers never wait. Called in process context, without
- * &vb2x_queue.lock.
- *
- * Return: 0 when the driver may access the buffer, -EAGAIN while a fence
- * is pending, or -ETIMEDOUT (fences pending for more than a second), -EIO
- * (a fence signalled an error), -ENOMEM or the exporter's error from its
- * begin CPU access, after which the driver returns the buffer with
- * %VB2X_BUF_STATE_ERROR.
- */
 int vb2x_buffer_begin_access(struct vb2x_buffer *vb);
+void vb2x_fence_exit(void);
 
 /**
  * vb2x_plane_vaddr() - kernel address of a plane's memory
@@ -376,7 +349,7 @@ static inline void *vb2x_get_drv_priv(struct vb2x_queue *q)
  */
 static inline bool vb2x_is_streaming(struct vb2x_queue *q)
 {
-	return q->streaming;
+	return READ_ONCE(q->streaming);
 }
 
 /**

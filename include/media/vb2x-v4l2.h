@@ -104,8 +104,8 @@ int vb2x_fop_mmap(struct file *file, struct vm_area_struct *vma);
  * @wait: the poll table
  *
  * Return: EPOLLIN/EPOLLRDNORM (capture) or EPOLLOUT/EPOLLWRNORM (output)
- * when a buffer can be dequeued, EPOLLERR when streaming is off or the
- * queue is in error, EPOLLPRI when a V4L2 event is pending.
+ * when a buffer can be dequeued, EPOLLERR when streaming is off, EPOLLPRI
+ * when a V4L2 event is pending.
  */
 __poll_t vb2x_fop_poll(struct file *file, struct poll_table_struct *wait);
 

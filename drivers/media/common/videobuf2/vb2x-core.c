@@ -7,10 +7,18 @@
  * &vb2x_queue.lock held; vb2x_buffer_done() may run in any context and
  * touches only the done list, the buffer state and the driver count, under
  * &vb2x_queue.done_lock. This file knows nothing of V4L2 structures.
- * The fences published for buffers (vb2x-fence.c) are created at QBUF
- * (capture MMAP) or when the driver begins to access an imported buffer,
- * and signalled when the buffer leaves the device: in vb2x_buffer_done()
- * or, for the buffers the device never got, in vb2x_queue_cancel().
+ * The fences published for buffers (vb2x-fence.c) are created when a
+ * capture MMAP buffer is handed to the running driver, or when the driver
+ * begins to access an imported buffer, and signalled when the buffer
+ * leaves the device: in vb2x_buffer_done() or, when vb2x takes the
+ * buffers back, in vb2x_queue_cancel(). A buffer that is only queued
+ * (the driver is not running) has no fence, so no fence of ours waits for
+ * userspace.
+ *
+ * The queue's owner is published together with its buffers, and a DQBUF
+ * that slept without &vb2x_queue.lock checks again, before it takes a
+ * buffer, that its caller still owns the queue and that the buffer fits
+ * the caller's plane array.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -19,8 +27,10 @@
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/lockdep.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <media/vb2x-memops.h>
 
@@ -128,8 +138,9 @@ static void vb2x_buffer_free(struct vb2x_buffer *vb)
 
 /*
  * Free the buffers from index @first on; the queue must not be streaming.
- * They leave the array under &vb2x_queue.mmap_lock, but their memory is
- * released after it, so that unpinning user pages never nests in it.
+ * They leave the array under &vb2x_queue.mmap_lock, with the owner when
+ * none remains, but their memory is released after it, so that unpinning
+ * user pages never nests in it.
  */
 static void vb2x_queue_free_from(struct vb2x_queue *q, unsigned int first)
 {
@@ -143,8 +154,10 @@ static void vb2x_queue_free_from(struct vb2x_queue *q, unsigned int first)
 		gone[n++] = q->bufs[q->num_buffers];
 		q->bufs[q->num_buffers] = NULL;
 	}
-	if (!q->num_buffers)
+	if (!q->num_buffers) {
 		q->memory = VB2X_MEMORY_UNSET;
+		q->owner = NULL;
+	}
 	mutex_unlock(&q->mmap_lock);
 
 	for (i = 0; i < n; i++)
@@ -169,6 +182,7 @@ static unsigned long vb2x_next_offset(struct vb2x_queue *q)
  * ERR_PTR(): -EDQUOT when the budget refused the memory, -ENOMEM else.
  */
 static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
+					     unsigned int index,
 					     unsigned int memory,
 					     unsigned int num_planes,
 					     const unsigned int sizes[],
@@ -179,11 +193,11 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 	unsigned int plane;
 	void *mem;
 
-	vb = kzalloc(q->buf_struct_size, GFP_KERNEL);
+	vb = kzalloc(q->buf_struct_size, GFP_KERNEL_ACCOUNT);
 	if (!vb)
 		return ERR_PTR(-ENOMEM);
 	vb->vb2x_queue = q;
-	vb->index = q->num_buffers;
+	vb->index = index;
 	vb->type = q->type;
 	vb->memory = memory;
 	vb->num_planes = num_planes;
@@ -215,6 +229,8 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 				vb2x_dbg(q, "buffer memory limit reached\n");
 				return ERR_PTR(-EDQUOT);
 			}
+			if (PTR_ERR(mem) == -EINTR)
+				return ERR_PTR(-EINTR);
 			return ERR_PTR(-ENOMEM);
 		}
 		vb->planes[plane].mem_priv = mem;
@@ -225,33 +241,50 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 }
 
 /*
- * Allocate up to @count buffers after the existing ones. Returns how many
- * were allocated; fewer than asked when memory ran out, and then *@err
- * says why (-EDQUOT: the budget refused).
+ * Allocate up to @count buffers after the existing ones and publish them,
+ * with @owner as the queue's owner, in one &vb2x_queue.mmap_lock section:
+ * mmap() never sees buffers without their owner. The allocation itself
+ * runs without that lock (it may take long and fault) and stops early when
+ * the caller is killed. Returns how many were allocated; fewer than asked
+ * when memory ran out, and then *@err says why (-EDQUOT: the budget
+ * refused, -EINTR: a fatal signal).
  */
-static unsigned int vb2x_queue_alloc(struct vb2x_queue *q, unsigned int memory,
-				     unsigned int count,
+static unsigned int vb2x_queue_alloc(struct vb2x_queue *q, void *owner,
+				     unsigned int memory, unsigned int count,
 				     unsigned int num_planes,
 				     const unsigned int sizes[], int *err)
 {
 	unsigned long offset = vb2x_next_offset(q);
+	struct vb2x_buffer *fresh[VB2X_MAX_BUFFERS];
+	unsigned int first = q->num_buffers;
 	struct vb2x_buffer *vb;
-	unsigned int i;
+	unsigned int i, n;
 
 	lockdep_assert_held(q->lock);
 	*err = 0;
-	mutex_lock(&q->mmap_lock);
-	for (i = 0; i < count; i++) {
-		vb = vb2x_buffer_alloc(q, memory, num_planes, sizes, &offset);
+	for (n = 0; n < count; n++) {
+		if (fatal_signal_pending(current)) {
+			*err = -EINTR;
+			break;
+		}
+		vb = vb2x_buffer_alloc(q, first + n, memory, num_planes, sizes,
+				       &offset);
 		if (IS_ERR(vb)) {
 			*err = PTR_ERR(vb);
 			break;
 		}
-		q->bufs[q->num_buffers++] = vb;
+		fresh[n] = vb;
 	}
+	if (!n)
+		return 0;
+
+	mutex_lock(&q->mmap_lock);
+	for (i = 0; i < n; i++)
+		q->bufs[q->num_buffers++] = fresh[i];
 	q->memory = memory;
+	q->owner = owner;
 	mutex_unlock(&q->mmap_lock);
-	return i;
+	return n;
 }
 
 static int vb2x_check_setup(struct vb2x_queue *q, unsigned int num_planes,
@@ -267,7 +300,11 @@ static int vb2x_check_setup(struct vb2x_queue *q, unsigned int num_planes,
 	return 0;
 }
 
-/* Return every buffer to userspace ownership and stop the driver. */
+/*
+ * Return every buffer to userspace ownership and stop the driver. The
+ * fences of the buffers the driver gives back are signalled afterwards,
+ * all with -ECANCELED and in the order they were created.
+ */
 static void vb2x_queue_cancel(struct vb2x_queue *q)
 {
 	struct vb2x_buffer *vb;
@@ -275,7 +312,6 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 	unsigned int i;
 
 	lockdep_assert_held(q->lock);
-	/* Buffers the driver gives back from now on were cancelled. */
 	WRITE_ONCE(q->stopping, true);
 	if (q->start_streaming_called)
 		q->ops->stop_streaming(q);
@@ -288,14 +324,9 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 						 VB2X_BUF_STATE_ERROR);
 	}
 
-	q->streaming = 0;
-	q->start_streaming_called = 0;
-	q->error = 0;
-	q->last_buffer_dequeued = 0;
-
-	/* Queued buffers the driver never got still hold their fence. */
-	for (i = 0; i < q->num_buffers; i++)
-		vb2x_fence_signal(q->bufs[i], -ECANCELED);
+	WRITE_ONCE(q->streaming, false);
+	q->start_streaming_called = false;
+	vb2x_fence_cancel_all(q);
 	WRITE_ONCE(q->stopping, false);
 
 	INIT_LIST_HEAD(&q->queued_list);
@@ -320,15 +351,19 @@ static void vb2x_queue_cancel(struct vb2x_queue *q)
 /**
  * vb2x_core_reqbufs() - free the buffers and allocate new ones
  * @q: the queue
+ * @owner: cookie of the file handle asking, the owner of the new buffers
  * @memory: &enum vb2x_memory, already checked with vb2x_core_check_memory()
  * @count: in: buffers wanted, 0 to only free; out: buffers allocated
  *
- * Streaming stops first if it is on. Called with &vb2x_queue.lock held.
+ * Streaming stops first if it is on. The queue has no owner once its
+ * buffers are freed, and @owner as its owner from the moment the new ones
+ * can be seen. Called with &vb2x_queue.lock held.
  *
  * Return: 0, -ENOMEM (also when the buffers would exceed &vb2x_queue.budget:
- * then none is kept), or an error from &vb2x_ops.queue_setup.
+ * then none is kept), -EINTR (the caller was killed while allocating), or
+ * an error from &vb2x_ops.queue_setup.
  */
-int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
+int vb2x_core_reqbufs(struct vb2x_queue *q, void *owner, unsigned int memory,
 		      unsigned int *count)
 {
 	unsigned int sizes[VB2X_MAX_PLANES] = { };
@@ -354,12 +389,13 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
 		return ret;
 	num = clamp_t(unsigned int, num, 1, VB2X_MAX_BUFFERS);
 
-	allocated = vb2x_queue_alloc(q, memory, num, num_planes, sizes, &ret);
-	if (ret == -EDQUOT || !allocated ||
+	allocated = vb2x_queue_alloc(q, owner, memory, num, num_planes, sizes,
+				     &ret);
+	if (ret == -EDQUOT || ret == -EINTR || !allocated ||
 	    allocated < q->min_queued_buffers) {
 		vb2x_dbg(q, "only %u of %u buffers allocated\n", allocated, num);
 		vb2x_queue_free_from(q, 0);
-		return -ENOMEM;
+		return ret == -EINTR ? -EINTR : -ENOMEM;
 	}
 	if (allocated < num)
 		vb2x_dbg(q, "allocated %u of %u buffers\n", allocated, num);
@@ -370,6 +406,7 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
 /**
  * vb2x_core_create_bufs() - add buffers of a given size to the queue
  * @q: the queue
+ * @owner: cookie of the file handle asking, the queue's owner from now on
  * @memory: &enum vb2x_memory, already checked with vb2x_core_check_memory()
  * @count: in: buffers wanted (non-zero); out: buffers allocated
  * @num_planes: planes per buffer asked by userspace
@@ -379,10 +416,12 @@ int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
  * Called with &vb2x_queue.lock held.
  *
  * Return: 0, -EINVAL (memory differs from the existing buffers', sizes
- * refused by the driver), -ENOBUFS (queue full) or -ENOMEM (also when the
- * new buffers would exceed &vb2x_queue.budget: then none is added).
+ * refused by the driver), -ENOBUFS (queue full), -EINTR (the caller was
+ * killed while allocating) or -ENOMEM (also when the new buffers would
+ * exceed &vb2x_queue.budget: then none is added).
  */
-int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
+int vb2x_core_create_bufs(struct vb2x_queue *q, void *owner,
+			  unsigned int memory,
 			  unsigned int *count, unsigned int num_planes,
 			  const unsigned int sizes[])
 {
@@ -414,12 +453,13 @@ int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
 		      VB2X_MAX_BUFFERS - q->num_buffers);
 
 	first = q->num_buffers;
-	allocated = vb2x_queue_alloc(q, memory, num, planes, plane_sizes, &ret);
-	if (ret == -EDQUOT || !allocated) {
+	allocated = vb2x_queue_alloc(q, owner, memory, num, planes,
+				     plane_sizes, &ret);
+	if (ret == -EDQUOT || ret == -EINTR || !allocated) {
 		vb2x_dbg(q, "%u of %u buffers allocated, none kept\n",
 			 allocated, num);
 		vb2x_queue_free_from(q, first);
-		return -ENOMEM;
+		return ret == -EINTR ? -EINTR : -ENOMEM;
 	}
 	*count = allocated;
 	return 0;
@@ -473,13 +513,10 @@ static int vb2x_buf_prepare(struct vb2x_buffer *vb,
 	unsigned int plane;
 	int ret = 0;
 
-	vb->state = VB2X_BUF_STATE_PREPARING;
 	if (vb->memory == VB2X_MEMORY_DMABUF) {
 		ret = vb2x_import_prepare(vb, info);
-		if (ret) {
-			vb->state = VB2X_BUF_STATE_DEQUEUED;
+		if (ret)
 			return ret;
-		}
 		ret = vb2x_import_map_buffer(vb);
 	} else if (vb->memory == VB2X_MEMORY_USERPTR) {
 		ret = vb2x_prepare_userptr(vb, info);
@@ -510,12 +547,10 @@ static int vb2x_buf_prepare(struct vb2x_buffer *vb,
 	return 0;
 
 release:
-	if (vb->memory == VB2X_MEMORY_USERPTR)
+	/* A refused buffer keeps no user pages and no dma-buf of this call. */
+	if (vb->memory != VB2X_MEMORY_MMAP)
 		for (plane = 0; plane < vb->num_planes; plane++)
 			vb2x_plane_release(vb, plane);
-	else if (vb->memory == VB2X_MEMORY_DMABUF)
-		vb2x_import_unmap_buffer(vb);
-	vb->state = VB2X_BUF_STATE_DEQUEUED;
 	return ret;
 }
 
@@ -542,13 +577,26 @@ int vb2x_core_prepare_buf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 	return vb2x_buf_prepare(vb, info);
 }
 
-/* QUEUED -> ACTIVE: hand a buffer to the driver. */
+/*
+ * QUEUED -> ACTIVE: hand a buffer to the running driver. From now on the
+ * device will fill or read it within bounded time, so this is where a
+ * capture MMAP buffer gets its write fence; if there is no memory for
+ * the fence the buffer goes straight back as ERROR.
+ */
 static void vb2x_enqueue(struct vb2x_buffer *vb)
 {
 	struct vb2x_queue *q = vb->vb2x_queue;
+	int ret;
 
 	vb->state = VB2X_BUF_STATE_ACTIVE;
+	vb->queued_ns = ktime_get_ns();
+	vb->fence_wait_since = 0;
 	atomic_inc(&q->owned_by_drv_count);
+	ret = vb2x_fence_enqueue(vb);
+	if (ret) {
+		vb2x_buffer_done(vb, VB2X_BUF_STATE_ERROR);
+		return;
+	}
 	q->ops->buf_queue(vb);
 }
 
@@ -563,12 +611,12 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
 	list_for_each_entry(vb, &q->queued_list, queued_entry)
 		vb2x_enqueue(vb);
 
-	q->start_streaming_called = 1;
+	q->start_streaming_called = true;
 	ret = q->ops->start_streaming(q, q->queued_count);
 	if (!ret)
 		return 0;
 
-	q->start_streaming_called = 0;
+	q->start_streaming_called = false;
 	vb2x_dbg(q, "driver failed to start streaming: %d\n", ret);
 	/* The driver must have returned all buffers as QUEUED; force it. */
 	if (WARN_ON_ONCE(atomic_read(&q->owned_by_drv_count))) {
@@ -584,6 +632,8 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
 		INIT_LIST_HEAD(&q->done_list);
 	}
 	spin_unlock_irqrestore(&q->done_lock, flags);
+	/* The buffers went back to QUEUED: the device will not touch them. */
+	vb2x_fence_cancel_all(q);
 	return ret;
 }
 
@@ -600,11 +650,11 @@ static int vb2x_start_streaming(struct vb2x_queue *q)
  * Starts streaming when STREAMON was called and enough buffers are now
  * queued. Called with &vb2x_queue.lock held.
  *
- * A capture MMAP buffer gets its write fence here (vb2x-fence.c).
+ * A capture MMAP buffer gets its write fence (vb2x-fence.c) only once it
+ * reaches the running driver, here or at STREAMON.
  *
- * Return: 0, -EINVAL (already queued, refused), -EIO (queue in error),
- * -ENOMEM (no room for the fence: the buffer stays prepared), an error from
- * pinning user memory or from &vb2x_ops.start_streaming.
+ * Return: 0, -EINVAL (already queued, refused), an error from pinning
+ * user memory, importing a dma-buf or from &vb2x_ops.start_streaming.
  */
 int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 		   const struct vb2x_plane_info *info,
@@ -613,10 +663,6 @@ int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 	int ret;
 
 	lockdep_assert_held(q->lock);
-	if (q->error) {
-		vb2x_dbg(q, "queue in error state\n");
-		return -EIO;
-	}
 	switch (vb->state) {
 	case VB2X_BUF_STATE_DEQUEUED:
 		ret = vb2x_buf_prepare(vb, info);
@@ -630,10 +676,6 @@ int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 			 vb->index, vb->state);
 		return -EINVAL;
 	}
-	ret = vb2x_fence_queue_buffer(vb);
-	if (ret)
-		return ret;
-
 	list_add_tail(&vb->queued_entry, &q->queued_list);
 	q->queued_count++;
 	vb->state = VB2X_BUF_STATE_QUEUED;
@@ -657,33 +699,35 @@ static bool vb2x_done_pending(struct vb2x_queue *q)
 	return pending;
 }
 
-/* Wait, dropping &vb2x_queue.lock, until a buffer is done. */
-static int vb2x_wait_for_done(struct vb2x_queue *q, bool nonblocking)
+/*
+ * Wait, dropping &vb2x_queue.lock, until a buffer is done. Everything is
+ * checked again each time the lock is taken back: while the caller slept,
+ * another thread may have stopped the queue, freed its buffers or let
+ * another file handle take it.
+ */
+static int vb2x_wait_for_done(struct vb2x_queue *q, void *owner,
+			      bool nonblocking)
 {
 	int ret;
 
 	for (;;) {
+		if (q->owner != owner) {
+			vb2x_dbg(q, "dqbuf: queue owned by another file handle\n");
+			return -EBUSY;
+		}
 		if (!q->streaming) {
 			vb2x_dbg(q, "not streaming, no buffer to dequeue\n");
 			return -EINVAL;
 		}
-		if (q->error) {
-			vb2x_dbg(q, "queue in error state\n");
-			return -EIO;
-		}
 		if (vb2x_done_pending(q))
 			return 0;
-		if (q->last_buffer_dequeued) {
-			vb2x_dbg(q, "last buffer already dequeued\n");
-			return -EPIPE;
-		}
 		if (nonblocking)
 			return -EAGAIN;
 
 		mutex_unlock(q->lock);
 		ret = wait_event_interruptible(q->done_wq,
 					       vb2x_done_pending(q) ||
-					       !q->streaming || q->error);
+					       !READ_ONCE(q->streaming));
 		mutex_lock(q->lock);
 		if (ret)
 			return ret;
@@ -693,16 +737,23 @@ static int vb2x_wait_for_done(struct vb2x_queue *q, bool nonblocking)
 /**
  * vb2x_core_dqbuf() - VIDIOC_DQBUF: take the oldest done buffer
  * @q: the queue
+ * @owner: cookie of the file handle asking, which owned the queue when
+ *	the call began
+ * @max_planes: planes the caller's plane array holds
  * @vbp: the buffer, returned in state DONE or ERROR so the caller can
  *	report it; the caller then calls vb2x_core_dqbuf_finish()
  * @nonblocking: return -EAGAIN instead of sleeping
  *
- * Sleeps with &vb2x_queue.lock dropped; called with it held.
+ * Sleeps with &vb2x_queue.lock dropped; called with it held. A buffer is
+ * taken only if @owner still owns the queue and the buffer has at most
+ * @max_planes planes; otherwise it stays done for the owner to dequeue.
  *
- * Return: 0, -EINVAL (not streaming), -EAGAIN, -EPIPE, -EIO or
+ * Return: 0, -EBUSY (@owner no longer owns the queue), -EINVAL (not
+ * streaming, or the buffer has more planes than @max_planes), -EAGAIN or
  * -ERESTARTSYS.
  */
-int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
+int vb2x_core_dqbuf(struct vb2x_queue *q, void *owner,
+		    unsigned int max_planes, struct vb2x_buffer **vbp,
 		    bool nonblocking)
 {
 	struct vb2x_buffer *vb;
@@ -710,12 +761,18 @@ int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
 	int ret;
 
 	lockdep_assert_held(q->lock);
-	ret = vb2x_wait_for_done(q, nonblocking);
+	ret = vb2x_wait_for_done(q, owner, nonblocking);
 	if (ret)
 		return ret;
 
 	spin_lock_irqsave(&q->done_lock, flags);
 	vb = list_first_entry(&q->done_list, struct vb2x_buffer, done_entry);
+	if (vb->num_planes > max_planes) {
+		spin_unlock_irqrestore(&q->done_lock, flags);
+		vb2x_dbg(q, "dqbuf: buffer %u has %u planes, array holds %u\n",
+			 vb->index, vb->num_planes, max_planes);
+		return -EINVAL;
+	}
 	list_del_init(&vb->done_entry);
 	spin_unlock_irqrestore(&q->done_lock, flags);
 
@@ -774,7 +831,7 @@ int vb2x_core_streamon(struct vb2x_queue *q, unsigned int type)
 		if (ret)
 			return ret;
 	}
-	q->streaming = 1;
+	WRITE_ONCE(q->streaming, true);
 	return 0;
 }
 
@@ -842,7 +899,7 @@ bool vb2x_core_buffer_mapped(struct vb2x_buffer *vb)
  * Called with &vb2x_queue.lock held.
  *
  * Return: EPOLLIN | EPOLLRDNORM (capture) or EPOLLOUT | EPOLLWRNORM
- * (output) when a buffer is done, EPOLLERR when not streaming or in error.
+ * (output) when a buffer is done, EPOLLERR when not streaming.
  */
 __poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
 			poll_table *wait)
@@ -852,9 +909,9 @@ __poll_t vb2x_core_poll(struct vb2x_queue *q, struct file *file,
 
 	lockdep_assert_held(q->lock);
 	poll_wait(file, &q->done_wq, wait);
-	if (!q->streaming || q->error)
+	if (!q->streaming)
 		return EPOLLERR;
-	if (vb2x_done_pending(q) || q->last_buffer_dequeued)
+	if (vb2x_done_pending(q))
 		return ready;
 	return 0;
 }
@@ -1004,9 +1061,10 @@ unlock:
  * @state: %VB2X_BUF_STATE_DONE, %VB2X_BUF_STATE_ERROR, or
  *	%VB2X_BUF_STATE_QUEUED from a failed &vb2x_ops.start_streaming
  *
- * Signals the buffer's fence first, with -EIO for %VB2X_BUF_STATE_ERROR
- * (-ECANCELED while vb2x stops streaming); a buffer returned
- * %VB2X_BUF_STATE_QUEUED keeps it, as it stays queued.
+ * Signals the buffer's fence first, with -EIO for %VB2X_BUF_STATE_ERROR.
+ * While vb2x takes the buffers back (&vb2x_queue.stopping) and for a
+ * buffer returned %VB2X_BUF_STATE_QUEUED the fence is left to vb2x, which
+ * cancels it once every buffer is back.
  * May be called from any context, without &vb2x_queue.lock.
  */
 void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state)
@@ -1021,10 +1079,8 @@ void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state)
 			 state != VB2X_BUF_STATE_QUEUED))
 		state = VB2X_BUF_STATE_ERROR;
 
-	if (state == VB2X_BUF_STATE_ERROR)
-		vb2x_fence_signal(vb, READ_ONCE(q->stopping) ? -ECANCELED : -EIO);
-	else if (state == VB2X_BUF_STATE_DONE)
-		vb2x_fence_signal(vb, 0);
+	if (!READ_ONCE(q->stopping) && state != VB2X_BUF_STATE_QUEUED)
+		vb2x_fence_signal(vb, state == VB2X_BUF_STATE_ERROR ? -EIO : 0);
 
 	spin_lock_irqsave(&q->done_lock, flags);
 	vb->state = state;

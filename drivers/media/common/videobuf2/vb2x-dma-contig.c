@@ -102,7 +102,7 @@ static void *vb2x_dc_alloc(struct device *dev, struct vb2x_budget *budget,
 	if (ret)
 		return ERR_PTR(ret);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		goto uncharge;
 	vaddr = dma_alloc_attrs(dev, size, &buf->dma_addr, gfp, VB2X_DC_ATTRS);

@@ -13,11 +13,18 @@
  * at prepare time and dropped at DQBUF, STREAMOFF or when the buffers
  * are freed. All of this runs with &vb2x_queue.lock held.
  *
- * The exporter's begin CPU access, which also waits, without bound, for
- * the dma-buf's fences, is called only once vb2x_buffer_begin_access()
- * found those fences signalled (from the driver's thread, without
- * &vb2x_queue.lock, while the driver holds the buffer); its end comes
+ * The exporter's begin CPU access, which also waits for the dma-buf's
+ * fences, is called only once vb2x_buffer_begin_access() found those
+ * fences signalled (from the driver's thread, without &vb2x_queue.lock,
+ * while the driver holds the buffer), and its wait for a fence added in
+ * between is cut short by SIGKILL when the bound runs out; its end comes
  * with the unmapping.
+ *
+ * The device is the CPU, through the kernel mapping, so the attachment is
+ * mapped for both directions: an exporter syncs its attachments in the
+ * direction of the CPU access (the driver writes capture buffers and
+ * reads output buffers), which the DMA API accepts only for a
+ * bidirectional mapping.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,7 +36,11 @@
 #include <linux/iosys-map.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
+#include <media/vb2x-compat.h>
 #include <media/vb2x-core.h>
 
 #include "vb2x-internal.h"
@@ -42,7 +53,7 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @attach: attachment of @dbuf to &vb2x_queue.dev, owned by this struct
  * @sgt: the attachment's mapping, NULL while unmapped
  * @map: kernel mapping of @dbuf, valid while @sgt is set
- * @dir: DMA direction of the queue (the device writes for capture)
+ * @write: the device writes (capture), else it reads (output)
  * @cpu: dma_buf_begin_cpu_access() was called and the end is due at
  *	unmapping
  *
@@ -55,37 +66,14 @@ struct vb2x_import {
 	struct dma_buf_attachment	*attach;
 	struct sg_table			*sgt;
 	struct iosys_map		map;
-	enum dma_data_direction		dir;
+	bool				write;
 	bool				cpu;
 };
 
-/*
- * From 6.2 on dma_buf_vmap() wants the reservation lock held (6.12 also
- * has an _unlocked variant, 6.1 does not); 6.1 takes the dma-buf's own
- * mutex inside and only needs the lock not to be held by the exporter's
- * vmap, which none of 6.1's does. Taking it here works on both.
- */
-static int vb2x_import_vmap(struct dma_buf *dbuf, struct iosys_map *map)
-{
-	int ret;
-
-	dma_resv_lock(dbuf->resv, NULL);
-	ret = dma_buf_vmap(dbuf, map);
-	dma_resv_unlock(dbuf->resv);
-	return ret;
-}
-
-static void vb2x_import_vunmap(struct dma_buf *dbuf, struct iosys_map *map)
-{
-	dma_resv_lock(dbuf->resv, NULL);
-	dma_buf_vunmap(dbuf, map);
-	dma_resv_unlock(dbuf->resv);
-}
-
 /* CPU access as the driver does it: it writes capture, reads output. */
-static enum dma_data_direction vb2x_cpu_dir(enum dma_data_direction dir)
+static enum dma_data_direction vb2x_cpu_dir(const struct vb2x_import *imp)
 {
-	return dir == DMA_FROM_DEVICE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	return imp->write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 }
 
 static void vb2x_import_unmap(struct vb2x_import *imp)
@@ -93,10 +81,11 @@ static void vb2x_import_unmap(struct vb2x_import *imp)
 	if (!imp->sgt)
 		return;
 	if (imp->cpu)
-		dma_buf_end_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
+		dma_buf_end_cpu_access(imp->dbuf, vb2x_cpu_dir(imp));
 	imp->cpu = false;
-	vb2x_import_vunmap(imp->dbuf, &imp->map);
-	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt, imp->dir);
+	vb2x_dma_buf_vunmap(imp->dbuf, &imp->map);
+	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt,
+					  DMA_BIDIRECTIONAL);
 	imp->sgt = NULL;
 }
 
@@ -107,23 +96,35 @@ static int vb2x_import_map(struct vb2x_queue *q, struct vb2x_import *imp)
 
 	if (imp->sgt)
 		return 0;
-	sgt = dma_buf_map_attachment_unlocked(imp->attach, imp->dir);
+	sgt = dma_buf_map_attachment_unlocked(imp->attach, DMA_BIDIRECTIONAL);
 	if (IS_ERR(sgt)) {
 		vb2x_dbg(q, "cannot map dma-buf: %ld\n", PTR_ERR(sgt));
 		return PTR_ERR(sgt);
 	}
-	ret = vb2x_import_vmap(imp->dbuf, &imp->map);
-	if (!ret && (imp->map.is_iomem || !imp->map.vaddr))
-		ret = -EINVAL;
+	if (!imp->dbuf->ops->vmap) {
+		vb2x_dbg(q, "exporter %s gives no kernel mapping (no vmap): cannot use its dma-bufs\n",
+			 imp->dbuf->exp_name);
+		ret = -EOPNOTSUPP;
+		goto unmap;
+	}
+	ret = vb2x_dma_buf_vmap(imp->dbuf, &imp->map);
 	if (ret) {
-		vb2x_dbg(q, "dma-buf has no kernel address: %d\n", ret);
+		vb2x_dbg(q, "exporter %s refused a kernel mapping: %d\n",
+			 imp->dbuf->exp_name, ret);
+		goto unmap;
+	}
+	if (imp->map.is_iomem || !imp->map.vaddr) {
+		vb2x_dbg(q, "exporter %s gave an I/O or empty kernel mapping\n",
+			 imp->dbuf->exp_name);
+		vb2x_dma_buf_vunmap(imp->dbuf, &imp->map);
+		ret = -EOPNOTSUPP;
 		goto unmap;
 	}
 	imp->sgt = sgt;
 	return 0;
 
 unmap:
-	dma_buf_unmap_attachment_unlocked(imp->attach, sgt, imp->dir);
+	dma_buf_unmap_attachment_unlocked(imp->attach, sgt, DMA_BIDIRECTIONAL);
 	return ret;
 }
 
@@ -155,22 +156,62 @@ void *vb2x_import_vaddr(void *priv)
 }
 
 /**
+ * struct vb2x_cpu_watchdog - bound on the exporter's wait in begin CPU access
+ * @timer: fires when the bound runs out
+ * @task: the waiting driver thread, sent SIGKILL by @timer
+ */
+struct vb2x_cpu_watchdog {
+	struct timer_list	timer;
+	struct task_struct	*task;
+};
+
+static void vb2x_cpu_watchdog_fire(struct timer_list *t)
+{
+	struct vb2x_cpu_watchdog *w = container_of(t, struct vb2x_cpu_watchdog,
+						   timer);
+
+	send_sig(SIGKILL, w->task, 1);
+}
+
+/**
  * vb2x_import_begin_cpu() - begin the driver's CPU access to a mapped plane
  * @priv: the &struct vb2x_import of the plane
+ * @timeout_ns: how long the exporter may wait for fences added since the
+ *	caller found them all signalled
  *
- * Called by vb2x_buffer_begin_access() once the dma-buf's fences have
- * signalled, so that the exporter's implicit wait does not block.
+ * Called by vb2x_buffer_begin_access() from the driver's kernel thread,
+ * which allows SIGKILL, once the dma-buf's fences have signalled, so that
+ * the exporter's implicit wait normally does not block. A fence added in
+ * between is waited for at most @timeout_ns: then the thread is sent
+ * SIGKILL, which ends the (interruptible) wait; the signal is flushed
+ * again before returning. The driver's stop sends SIGKILL too.
  *
- * Return: 0 or the exporter's error.
+ * Return: 0, -ETIMEDOUT when the wait was cut short, -EINTR when the
+ * driver stopped meanwhile, or the exporter's error.
  */
-int vb2x_import_begin_cpu(void *priv)
+int vb2x_import_begin_cpu(void *priv, u64 timeout_ns)
 {
 	struct vb2x_import *imp = priv;
+	struct vb2x_cpu_watchdog w = { .task = current };
+	bool fired;
 	int ret;
 
-	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp->dir));
-	if (ret)
-		return ret;
+	if (signal_pending(current))
+		return -EINTR;
+	timer_setup_on_stack(&w.timer, vb2x_cpu_watchdog_fire, 0);
+	mod_timer(&w.timer, jiffies + nsecs_to_jiffies(timeout_ns) + 1);
+	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp));
+	fired = !timer_delete_sync(&w.timer) && signal_pending(current);
+	destroy_timer_on_stack(&w.timer);
+	if (ret) {
+		if (fired) {
+			flush_signals(current);
+			return -ETIMEDOUT;
+		}
+		return signal_pending(current) ? -EINTR : ret;
+	}
+	if (fired)
+		flush_signals(current);
 	imp->cpu = true;
 	return 0;
 }
@@ -251,7 +292,7 @@ static struct vb2x_import *vb2x_import_attach(struct vb2x_queue *q,
 	struct dma_buf_attachment *attach;
 	struct vb2x_import *imp;
 
-	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL_ACCOUNT);
 	if (!imp)
 		return ERR_PTR(-ENOMEM);
 	attach = dma_buf_attach(dbuf, q->dev);
@@ -262,7 +303,7 @@ static struct vb2x_import *vb2x_import_attach(struct vb2x_queue *q,
 	}
 	imp->attach = attach;
 	imp->dbuf = dbuf;
-	imp->dir = q->is_output ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	imp->write = !q->is_output;
 	return imp;
 }
 

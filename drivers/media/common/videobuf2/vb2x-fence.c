@@ -8,10 +8,12 @@
  *
  * - Exporter fence: a capture MMAP buffer gets a write fence in the
  *   reservation object of each of its planes (shared by every dma-buf
- *   exported from the plane) when it is queued. It signals when the
- *   buffer leaves the device: in vb2x_buffer_done() (with -EIO when the
- *   buffer is returned as ERROR) or when streaming stops (with -ECANCELED,
- *   also for the buffers the driver gives back then).
+ *   exported from the plane) when it is handed to the running driver
+ *   (QBUF while streaming, or STREAMON), never while it only waits in the
+ *   queue, so that no fence of ours waits for userspace. It signals when
+ *   the buffer leaves the device: in vb2x_buffer_done() (with -EIO when
+ *   the buffer is returned as ERROR) or when vb2x takes the buffers back
+ *   (with -ECANCELED, in the order the fences were made).
  * - Access fence: before the driver accesses an imported (DMABUF) buffer,
  *   vb2x_buffer_begin_access() checks the fences of its dma-bufs (writers
  *   for output, all for capture) without blocking and, once they are all
@@ -20,8 +22,13 @@
  *
  * Every fence is signalled exactly once, by whoever takes it out of
  * &vb2x_buffer.fence, and every path that takes a buffer from the device
- * (done, error, STREAMOFF, REQBUFS, the owner's close) does, so no fence
- * stays unsignalled longer than its buffer stays queued.
+ * (done, error, STREAMOFF, REQBUFS, the owner's close) does. A fence is
+ * published only while the device runs and will reach the buffer within
+ * bounded time (the frame periods of the buffers ahead of it, plus at
+ * most the one-second bound on waiting for the fences of others), so
+ * every fence of ours signals in bounded time without help from
+ * userspace. The paths that signal run in dma_fence_begin_signalling()
+ * sections for lockdep.
  *
  * Lifetime: a fence is a refcounted &struct dma_fence. &vb2x_buffer.fence
  * holds one reference until the fence is signalled, each reservation
@@ -29,8 +36,10 @@
  * object freed, and sync_files or other drivers may hold more for as long
  * as they like. Each fence has its own spinlock (a queue may be gone
  * before its fences are) and holds a reference to this module from its
- * creation until it is freed, so that its ops stay valid: rmmod fails
- * with EBUSY while anyone still holds one of our fences.
+ * creation until an RCU grace period after its release, so that its ops
+ * stay valid: rmmod fails with EBUSY while anyone still holds one of our
+ * fences, and the module's exit waits (vb2x_fence_exit()) for the RCU
+ * callbacks that dropped the last references to finish.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,6 +48,7 @@
 #include <linux/dma-resv.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <media/vb2x-memops.h>
@@ -73,11 +83,24 @@ static const char *vb2x_fence_timeline_name(struct dma_fence *f)
 	return container_of(f, struct vb2x_fence, base)->timeline;
 }
 
-/* The last reference is gone: free the fence, then let the module go. */
+/* An RCU grace period after the release: free, then let the module go. */
+static void vb2x_fence_free_rcu(struct rcu_head *rcu)
+{
+	struct dma_fence *f = container_of(rcu, struct dma_fence, rcu);
+
+	kfree(container_of(f, struct vb2x_fence, base));
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The last reference is gone. Lockless readers of the fence (dma_resv
+ * iterators) may still look at it for a grace period, and the module may
+ * only go once this code has run: both are left to an RCU callback, which
+ * vb2x_fence_exit() waits for.
+ */
 static void vb2x_fence_release(struct dma_fence *f)
 {
-	dma_fence_free(f);
-	module_put(THIS_MODULE);
+	call_rcu(&f->rcu, vb2x_fence_free_rcu);
 }
 
 static const struct dma_fence_ops vb2x_fence_ops = {
@@ -85,6 +108,18 @@ static const struct dma_fence_ops vb2x_fence_ops = {
 	.get_timeline_name = vb2x_fence_timeline_name,
 	.release = vb2x_fence_release,
 };
+
+/**
+ * vb2x_fence_exit() - wait for the fences of vb2x to be freed
+ *
+ * Called from the exit of the module vb2x is linked into, which runs only
+ * once no fence of ours is held (each holds a module reference): waits
+ * for the RCU callbacks that free released fences to have finished.
+ */
+void vb2x_fence_exit(void)
+{
+	rcu_barrier();
+}
 
 /**
  * vb2x_fence_queue_init() - give a queue its fence timeline
@@ -102,7 +137,7 @@ static struct dma_fence *vb2x_fence_create(struct vb2x_queue *q,
 	struct vb2x_fence *f;
 
 	BUILD_BUG_ON(offsetof(struct vb2x_fence, base));
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return NULL;
 	spin_lock_init(&f->lock);
@@ -162,23 +197,25 @@ static int vb2x_fence_publish(struct vb2x_buffer *vb, struct dma_fence *fence,
 }
 
 /**
- * vb2x_fence_queue_buffer() - QBUF: give a capture MMAP buffer its write
- *	fence
- * @vb: the buffer, prepared and about to be queued
+ * vb2x_fence_enqueue() - a buffer goes to the running driver: give a
+ *	capture MMAP buffer its write fence
+ * @vb: the buffer, being handed to the driver
  *
  * Other buffers (output, USERPTR, DMABUF) get no fence here. Called with
- * &vb2x_queue.lock held.
+ * &vb2x_queue.lock held, only while the driver runs
+ * (&vb2x_queue.start_streaming_called), so the fence signals when the
+ * device is done with the buffer, in bounded time.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or -ENOMEM (no fence, or no room for it in a plane's
+ * reservation object).
  */
-int vb2x_fence_queue_buffer(struct vb2x_buffer *vb)
+int vb2x_fence_enqueue(struct vb2x_buffer *vb)
 {
 	struct vb2x_queue *q = vb->vb2x_queue;
 	struct dma_fence *fence;
 	int ret;
 
 	lockdep_assert_held(q->lock);
-	vb->fence_wait_since = 0;
 	if (q->is_output || vb->memory != VB2X_MEMORY_MMAP ||
 	    !q->mem_ops->resv)
 		return 0;
@@ -219,11 +256,47 @@ void vb2x_fence_signal(struct vb2x_buffer *vb, int error)
 	dma_fence_put(fence);
 }
 
+/**
+ * vb2x_fence_cancel_all() - signal the fences of every buffer taken back
+ * @q: the queue; the driver no longer holds any of its buffers
+ *
+ * Signals each pending &vb2x_buffer.fence with -ECANCELED, oldest fence
+ * first, so that the fences of the queue's context signal in the order of
+ * their sequence numbers. Called with &vb2x_queue.lock held.
+ */
+void vb2x_fence_cancel_all(struct vb2x_queue *q)
+{
+	struct vb2x_buffer *oldest;
+	bool cookie;
+	unsigned int i;
+
+	lockdep_assert_held(q->lock);
+	cookie = dma_fence_begin_signalling();
+	for (;;) {
+		oldest = NULL;
+		for (i = 0; i < q->num_buffers; i++) {
+			if (!q->bufs[i]->fence)
+				continue;
+			if (!oldest || q->bufs[i]->fence->seqno <
+				       oldest->fence->seqno)
+				oldest = q->bufs[i];
+		}
+		if (!oldest)
+			break;
+		vb2x_fence_signal(oldest, -ECANCELED);
+	}
+	dma_fence_end_signalling(cookie);
+}
+
 /*
  * Whether every fence of @usage in @resv has signalled: 1 if so, 0 if one
- * is pending, or the error of a fence that signalled with one.
+ * is pending, or the error of a fence that signalled with one at or after
+ * @since (CLOCK_MONOTONIC ns). A fence that failed before then is not the
+ * current queueing's business: an old cancelled capture, or a GPU reset
+ * long ago, must not fail every later use of the dma-buf.
  */
-static int vb2x_fence_check(struct dma_resv *resv, enum dma_resv_usage usage)
+static int vb2x_fence_check(struct dma_resv *resv, enum dma_resv_usage usage,
+			    u64 since)
 {
 	struct dma_resv_iter cursor;
 	struct dma_fence *fence;
@@ -232,12 +305,16 @@ static int vb2x_fence_check(struct dma_resv *resv, enum dma_resv_usage usage)
 	dma_resv_lock(resv, NULL);
 	dma_resv_for_each_fence(&cursor, resv, usage, fence) {
 		status = dma_fence_get_status(fence);
-		if (status < 0) {
+		if (!status) {
+			ret = 0;
+			continue;
+		}
+		if (status < 0 &&
+		    (!test_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags) ||
+		     ktime_to_ns(fence->timestamp) >= since)) {
 			ret = status;
 			break;
 		}
-		if (!status)
-			ret = 0;
 	}
 	dma_resv_unlock(resv);
 	return ret;
@@ -256,12 +333,17 @@ static int vb2x_fence_check(struct dma_resv *resv, enum dma_resv_usage usage)
  * signalled by vb2x_buffer_done(). Called by the driver in process
  * context, without &vb2x_queue.lock, before it reads or writes the
  * buffer; the driver must not call it again for the same buffer once it
- * returned 0.
+ * returned 0. Only fences that signalled with an error since the buffer
+ * was handed to the driver (&vb2x_buffer.queued_ns) fail it.
  *
  * The exporter's begin CPU access is called between the check and the
  * publication of our fence (it waits for the fences too, and would wait
  * for ours). A fence added by someone else between the check and that
- * call is waited for there, as long as it takes to signal.
+ * call is waited for there, but only for what is left of the one-second
+ * bound: the caller must be a kernel thread that allows SIGKILL
+ * (allow_signal()), which vb2x sends it when the bound runs out, and
+ * which the driver also sends it before kthread_stop() so that stopping
+ * never waits for a fence.
  *
  * Return: 0 when the driver may access the buffer; -EAGAIN while a fence
  * is pending; -ETIMEDOUT when fences have been pending for more than one
@@ -279,7 +361,7 @@ int vb2x_buffer_begin_access(struct vb2x_buffer *vb)
 	struct dma_resv *resv;
 	unsigned int plane;
 	int ready = 1;
-	u64 now;
+	u64 now, left;
 	int ret;
 
 	if (vb->memory != VB2X_MEMORY_DMABUF)
@@ -288,15 +370,15 @@ int vb2x_buffer_begin_access(struct vb2x_buffer *vb)
 	for (plane = 0; plane < vb->num_planes && ready > 0; plane++) {
 		resv = vb2x_plane_resv(vb, plane);
 		if (resv)
-			ready = vb2x_fence_check(resv, usage);
+			ready = vb2x_fence_check(resv, usage, vb->queued_ns);
 	}
 	if (ready < 0) {
 		vb2x_dbg(q, "buffer %u: a fence signalled error %d\n",
 			 vb->index, ready);
 		return -EIO;
 	}
+	now = ktime_get_ns();
 	if (!ready) {
-		now = ktime_get_ns();
 		if (!vb->fence_wait_since)
 			vb->fence_wait_since = now;
 		if (now - vb->fence_wait_since <= VB2X_FENCE_TIMEOUT_NS)
@@ -305,10 +387,13 @@ int vb2x_buffer_begin_access(struct vb2x_buffer *vb)
 			 vb->index);
 		return -ETIMEDOUT;
 	}
+	left = VB2X_FENCE_TIMEOUT_NS;
+	if (vb->fence_wait_since)
+		left -= min(now - vb->fence_wait_since, left);
 
 	/* Before our own fence is in: the exporter waits for all fences. */
 	for (plane = 0; plane < vb->num_planes; plane++) {
-		ret = vb2x_import_begin_cpu(vb->planes[plane].mem_priv);
+		ret = vb2x_import_begin_cpu(vb->planes[plane].mem_priv, left);
 		if (ret) {
 			vb2x_dbg(q, "buffer %u plane %u: dma-buf refused CPU access: %d\n",
 				 vb->index, plane, ret);

@@ -44,17 +44,18 @@ struct vb2x_plane_info {
 
 void vb2x_core_queue_init(struct vb2x_queue *q);
 int vb2x_core_check_memory(struct vb2x_queue *q, unsigned int memory);
-int vb2x_core_reqbufs(struct vb2x_queue *q, unsigned int memory,
+int vb2x_core_reqbufs(struct vb2x_queue *q, void *owner, unsigned int memory,
 		      unsigned int *count);
-int vb2x_core_create_bufs(struct vb2x_queue *q, unsigned int memory,
-			  unsigned int *count, unsigned int num_planes,
-			  const unsigned int sizes[]);
+int vb2x_core_create_bufs(struct vb2x_queue *q, void *owner,
+			  unsigned int memory, unsigned int *count,
+			  unsigned int num_planes, const unsigned int sizes[]);
 int vb2x_core_prepare_buf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 			  const struct vb2x_plane_info *info);
 int vb2x_core_qbuf(struct vb2x_queue *q, struct vb2x_buffer *vb,
 		   const struct vb2x_plane_info *info,
 		   void (*report)(struct vb2x_buffer *vb, void *arg), void *arg);
-int vb2x_core_dqbuf(struct vb2x_queue *q, struct vb2x_buffer **vbp,
+int vb2x_core_dqbuf(struct vb2x_queue *q, void *owner,
+		    unsigned int max_planes, struct vb2x_buffer **vbp,
 		    bool nonblocking);
 void vb2x_core_dqbuf_finish(struct vb2x_buffer *vb);
 int vb2x_core_streamon(struct vb2x_queue *q, unsigned int type);
@@ -76,10 +77,11 @@ void vb2x_import_unmap_buffer(struct vb2x_buffer *vb);
 void vb2x_import_release(void *priv);
 void *vb2x_import_vaddr(void *priv);
 struct dma_resv *vb2x_import_resv(void *priv);
-int vb2x_import_begin_cpu(void *priv);
+int vb2x_import_begin_cpu(void *priv, u64 timeout_ns);
 
 void vb2x_fence_queue_init(struct vb2x_queue *q);
-int vb2x_fence_queue_buffer(struct vb2x_buffer *vb);
+int vb2x_fence_enqueue(struct vb2x_buffer *vb);
 void vb2x_fence_signal(struct vb2x_buffer *vb, int error);
+void vb2x_fence_cancel_all(struct vb2x_queue *q);
 
 #endif /* _VB2X_INTERNAL_H */

@@ -9,10 +9,14 @@
  * pages (from &vb2x_mem_kind.get_sgtable: one entry for contiguous
  * memory), mapped for their device in the direction they ask; the DMA
  * mapping is made at the first map and kept until detach, so an importer
- * that maps and unmaps for every frame pays for one mapping. Userspace
- * mappings are VM_PFNMAP (&vb2x_mem_kind.remap_pfn), so the pages cannot
- * be pinned through them (get_user_pages, vmsplice and USERPTR buffers all
- * fail on them). All dma-bufs of a plane share the plane's reservation
+ * that maps and unmaps for every frame pays for one mapping. An importer
+ * that maps the same attachment again while its first mapping is in use
+ * gets a mapping of its own for that map, made and dropped with it.
+ * Userspace mappings are VM_PFNMAP (&vb2x_mem_kind.remap_pfn), so the
+ * pages cannot be pinned through them (get_user_pages, vmsplice and
+ * USERPTR buffers all fail on them), and a dma-buf whose file is not open
+ * for writing is never mapped writable, also not through an importer's
+ * dma_buf_mmap(). All dma-bufs of a plane share the plane's reservation
  * object.
  */
 
@@ -25,6 +29,7 @@
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <media/vb2x-compat.h>
 
 #include "vb2x-mem-priv.h"
 
@@ -36,7 +41,8 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @dir: direction @sgt is DMA-mapped in for the importer's device, or
  *	%DMA_NONE before the first map. The mapping stays from the first map
  *	to detach, or to a map in another direction, which remaps.
- * @in_use: the importer holds the mapping (from map to unmap)
+ * @in_use: the importer holds @sgt's mapping (from map to unmap); a map
+ *	meanwhile gets a table of its own
  * @need_sync: the importer's device needs cache maintenance or bounce
  *	buffers for @sgt (dma_need_sync() of an entry); when false the syncs
  *	of a kept mapping are skipped
@@ -61,7 +67,7 @@ static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
 	struct vb2x_mem_attach *a;
 	int ret;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
 	ret = mem->kind->get_sgtable(mem, &a->sgt);
@@ -96,16 +102,40 @@ static bool vb2x_sgt_need_sync(struct device *dev, struct sg_table *sgt)
 	return false;
 }
 
+/* A second map of an attachment whose kept mapping is in use. */
+static struct sg_table *vb2x_dmabuf_map_extra(struct dma_buf_attachment *attach,
+					      enum dma_data_direction dir)
+{
+	struct vb2x_mem *mem = attach->dmabuf->priv;
+	struct sg_table *sgt;
+	int ret;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = mem->kind->get_sgtable(mem, sgt);
+	if (ret)
+		goto free;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret)
+		goto free_table;
+	return sgt;
+
+free_table:
+	sg_free_table(sgt);
+free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
 static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct vb2x_mem_attach *a = attach->priv;
 	int ret;
 
-	if (a->in_use) {
-		pr_debug("vb2x: dma-buf attachment already mapped\n");
-		return ERR_PTR(-EBUSY);
-	}
+	if (a->in_use)
+		return vb2x_dmabuf_map_extra(attach, dir);
 	if (a->dir != dir) {
 		if (a->dir != DMA_NONE)
 			dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
@@ -122,14 +152,23 @@ static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
 	return &a->sgt;
 }
 
-/* The DMA mapping is kept for the next map; only the ownership goes back. */
+/*
+ * The kept DMA mapping stays for the next map, only the ownership goes
+ * back; the table of a second map goes with its unmap.
+ */
 static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
 			      struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
 	struct vb2x_mem_attach *a = attach->priv;
 
-	if (WARN_ON_ONCE(sgt != &a->sgt || !a->in_use))
+	if (sgt != &a->sgt) {
+		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+		sg_free_table(sgt);
+		kfree(sgt);
+		return;
+	}
+	if (WARN_ON_ONCE(!a->in_use))
 		return;
 	if (a->need_sync)
 		dma_sync_sgtable_for_cpu(attach->dev, &a->sgt, a->dir);
@@ -191,7 +230,10 @@ static void vb2x_dmabuf_vunmap(struct dma_buf *dbuf, struct iosys_map *map)
  * Map the pages by PFN, so the VMA is VM_PFNMAP and no page behind it can
  * be pinned through it. Only shared mappings (VM_MAYSHARE: the VFS clears
  * VM_SHARED on a shared mapping of a read-only file): a private one would
- * need copy-on-write of PFN-mapped memory.
+ * need copy-on-write of PFN-mapped memory. A dma-buf not open for writing
+ * (an O_RDONLY export) is mapped read-only for good: the VFS checks that
+ * for mmap() of the dma-buf itself, but an importer's dma_buf_mmap()
+ * hands us a VMA of its own file.
  */
 static int vb2x_dmabuf_mmap(struct dma_buf *dbuf, struct vm_area_struct *vma)
 {
@@ -208,6 +250,13 @@ static int vb2x_dmabuf_mmap(struct dma_buf *dbuf, struct vm_area_struct *vma)
 	if (first > n_pages || count > n_pages - first) {
 		pr_debug("vb2x: dma-buf mmap past the end of the buffer\n");
 		return -EINVAL;
+	}
+	if (!(dbuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE) {
+			pr_debug("vb2x: writable mmap of a read-only dma-buf\n");
+			return -EACCES;
+		}
+		vb2x_vma_clear_flags(vma, VM_MAYWRITE);
 	}
 	ret = mem->kind->remap_pfn(mem, vma);
 	if (ret)

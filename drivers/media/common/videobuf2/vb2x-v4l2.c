@@ -7,7 +7,9 @@
  * to the core calls of vb2x-core.c and back, and enforces queue ownership:
  * the file handle that allocates buffers owns the queue until it frees
  * them or closes. Every ioctl here runs with &vb2x_queue.lock held by
- * videodev (the driver sets it as &video_device.lock).
+ * videodev (the driver sets it as &video_device.lock). The file handle is
+ * always taken from the file (&file.private_data, set at open), never
+ * from the ioctl's priv argument, which newer kernels pass as NULL.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -42,14 +44,10 @@
 				 V4L2_BUF_FLAG_PFRAME | \
 				 V4L2_BUF_FLAG_BFRAME)
 
-static struct vb2x_fh *priv_to_vb2x_fh(void *priv)
-{
-	return container_of((struct v4l2_fh *)priv, struct vb2x_fh, fh);
-}
-
 static struct vb2x_fh *file_to_vb2x_fh(struct file *file)
 {
-	return priv_to_vb2x_fh(file->private_data);
+	return container_of((struct v4l2_fh *)file->private_data,
+			    struct vb2x_fh, fh);
 }
 
 static bool vb2x_ts_is_copy(struct vb2x_queue *q)
@@ -69,16 +67,6 @@ static int vb2x_check_owner(struct vb2x_fh *fh)
 		return -EBUSY;
 	}
 	return 0;
-}
-
-/* The handle that holds buffers owns the queue; nobody when none remain. */
-static void vb2x_update_owner(struct vb2x_fh *fh)
-{
-	struct vb2x_queue *q = fh->queue;
-
-	mutex_lock(&q->mmap_lock);
-	q->owner = q->num_buffers ? fh : NULL;
-	mutex_unlock(&q->mmap_lock);
 }
 
 static u32 vb2x_buf_caps(struct vb2x_queue *q)
@@ -199,7 +187,6 @@ static void vb2x_fill_v4l2_buffer(struct vb2x_buffer *vb,
 		b->flags |= V4L2_BUF_FLAG_PREPARED;
 		break;
 	case VB2X_BUF_STATE_DEQUEUED:
-	case VB2X_BUF_STATE_PREPARING:
 		break;
 	}
 	if (vb2x_core_buffer_mapped(vb))
@@ -341,11 +328,11 @@ static void vb2x_report_queued(struct vb2x_buffer *vb, void *arg)
 }
 
 /* Common part of QBUF and PREPARE_BUF. */
-static int vb2x_queue_or_prepare(struct file *file, void *priv,
-				 struct v4l2_buffer *b, bool queue)
+static int vb2x_queue_or_prepare(struct file *file, struct v4l2_buffer *b,
+				 bool queue)
 {
 	struct vb2x_plane_info info[VB2X_MAX_PLANES] = { };
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	struct vb2x_queue *q = fh->queue;
 	struct vb2x_buffer *vb;
 	int ret;
@@ -388,7 +375,7 @@ static int vb2x_queue_or_prepare(struct file *file, void *priv,
 /**
  * vb2x_ioctl_reqbufs() - VIDIOC_REQBUFS
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the request
  *
  * Return: 0 or a negative errno (-EINVAL, -EBUSY, -ENOMEM).
@@ -396,7 +383,7 @@ static int vb2x_queue_or_prepare(struct file *file, void *priv,
 int vb2x_ioctl_reqbufs(struct file *file, void *priv,
 		       struct v4l2_requestbuffers *p)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	struct vb2x_queue *q = fh->queue;
 	int ret;
 
@@ -412,9 +399,7 @@ int vb2x_ioctl_reqbufs(struct file *file, void *priv,
 	ret = vb2x_check_owner(fh);
 	if (ret)
 		return ret;
-	ret = vb2x_core_reqbufs(q, p->memory, &p->count);
-	vb2x_update_owner(fh);
-	return ret;
+	return vb2x_core_reqbufs(q, fh, p->memory, &p->count);
 }
 
 /* Plane count and sizes asked for by the format of CREATE_BUFS. */
@@ -447,7 +432,7 @@ static int vb2x_create_sizes(struct vb2x_queue *q, const struct v4l2_format *f,
 /**
  * vb2x_ioctl_create_bufs() - VIDIOC_CREATE_BUFS
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the request
  *
  * Return: 0 or a negative errno.
@@ -455,7 +440,7 @@ static int vb2x_create_sizes(struct vb2x_queue *q, const struct v4l2_format *f,
 int vb2x_ioctl_create_bufs(struct file *file, void *priv,
 			   struct v4l2_create_buffers *p)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	struct vb2x_queue *q = fh->queue;
 	unsigned int sizes[VB2X_MAX_PLANES] = { };
 	unsigned int num_planes;
@@ -482,16 +467,14 @@ int vb2x_ioctl_create_bufs(struct file *file, void *priv,
 	ret = vb2x_create_sizes(q, &p->format, &num_planes, sizes);
 	if (ret)
 		return ret;
-	ret = vb2x_core_create_bufs(q, p->memory, &p->count, num_planes,
-				    sizes);
-	vb2x_update_owner(fh);
-	return ret;
+	return vb2x_core_create_bufs(q, fh, p->memory, &p->count, num_planes,
+				     sizes);
 }
 
 /**
  * vb2x_ioctl_prepare_buf() - VIDIOC_PREPARE_BUF
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the buffer
  *
  * Return: 0 or a negative errno.
@@ -499,20 +482,20 @@ int vb2x_ioctl_create_bufs(struct file *file, void *priv,
 int vb2x_ioctl_prepare_buf(struct file *file, void *priv,
 			   struct v4l2_buffer *p)
 {
-	return vb2x_queue_or_prepare(file, priv, p, false);
+	return vb2x_queue_or_prepare(file, p, false);
 }
 
 /**
  * vb2x_ioctl_querybuf() - VIDIOC_QUERYBUF, open to every file handle
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the buffer
  *
  * Return: 0 or -EINVAL.
  */
 int vb2x_ioctl_querybuf(struct file *file, void *priv, struct v4l2_buffer *p)
 {
-	struct vb2x_queue *q = priv_to_vb2x_fh(priv)->queue;
+	struct vb2x_queue *q = file_to_vb2x_fh(file)->queue;
 	struct vb2x_buffer *vb;
 	int ret;
 
@@ -526,27 +509,27 @@ int vb2x_ioctl_querybuf(struct file *file, void *priv, struct v4l2_buffer *p)
 /**
  * vb2x_ioctl_qbuf() - VIDIOC_QBUF
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the buffer
  *
  * Return: 0 or a negative errno.
  */
 int vb2x_ioctl_qbuf(struct file *file, void *priv, struct v4l2_buffer *p)
 {
-	return vb2x_queue_or_prepare(file, priv, p, true);
+	return vb2x_queue_or_prepare(file, p, true);
 }
 
 /**
  * vb2x_ioctl_dqbuf() - VIDIOC_DQBUF, blocking unless O_NONBLOCK
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the buffer
  *
  * Return: 0 or a negative errno (-EAGAIN, -EINVAL, -EPIPE, -EIO).
  */
 int vb2x_ioctl_dqbuf(struct file *file, void *priv, struct v4l2_buffer *p)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	struct vb2x_queue *q = fh->queue;
 	unsigned int i, max_planes = 1;
 	struct vb2x_buffer *vb;
@@ -565,14 +548,18 @@ int vb2x_ioctl_dqbuf(struct file *file, void *priv, struct v4l2_buffer *p)
 	if (ret)
 		return ret;
 
-	ret = vb2x_core_dqbuf(q, &vb, file->f_flags & O_NONBLOCK);
+	/*
+	 * videodev sized its copy of the plane array from p->length before
+	 * the call: the core takes no buffer with more planes, also when the
+	 * buffers changed while it slept.
+	 */
+	ret = vb2x_core_dqbuf(q, fh, q->is_multiplanar ? p->length : 1, &vb,
+			      file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 	vb2x_fill_v4l2_buffer(vb, p);
 	/* A dequeued buffer is no longer done, whatever its error state. */
 	p->flags &= ~V4L2_BUF_FLAG_DONE;
-	if (!q->is_output && (p->flags & V4L2_BUF_FLAG_LAST))
-		q->last_buffer_dequeued = 1;
 	vb2x_core_dqbuf_finish(vb);
 	return 0;
 }
@@ -580,14 +567,14 @@ int vb2x_ioctl_dqbuf(struct file *file, void *priv, struct v4l2_buffer *p)
 /**
  * vb2x_ioctl_streamon() - VIDIOC_STREAMON
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @type: the buffer type
  *
  * Return: 0 or a negative errno.
  */
 int vb2x_ioctl_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	int ret;
 
 	ret = vb2x_check_owner(fh);
@@ -599,7 +586,7 @@ int vb2x_ioctl_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
 /**
  * vb2x_ioctl_streamoff() - VIDIOC_STREAMOFF
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @type: the buffer type
  *
  * Return: 0 or a negative errno.
@@ -607,7 +594,7 @@ int vb2x_ioctl_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
 int vb2x_ioctl_streamoff(struct file *file, void *priv,
 			 enum v4l2_buf_type type)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	int ret;
 
 	ret = vb2x_check_owner(fh);
@@ -619,7 +606,7 @@ int vb2x_ioctl_streamoff(struct file *file, void *priv,
 /**
  * vb2x_ioctl_expbuf() - VIDIOC_EXPBUF, for the queue's owner only
  * @file: the file
- * @priv: the &struct v4l2_fh of @file
+ * @priv: unused (NULL on newer kernels): the handle comes from @file
  * @p: the request; @p->fd is set on success
  *
  * Return: 0, -EBUSY for a handle that does not own the queue, -EINVAL or
@@ -628,7 +615,7 @@ int vb2x_ioctl_streamoff(struct file *file, void *priv,
 int vb2x_ioctl_expbuf(struct file *file, void *priv,
 		      struct v4l2_exportbuffer *p)
 {
-	struct vb2x_fh *fh = priv_to_vb2x_fh(priv);
+	struct vb2x_fh *fh = file_to_vb2x_fh(file);
 	int ret;
 
 	ret = vb2x_check_owner(fh);
@@ -684,10 +671,8 @@ int vb2x_fop_release(struct file *file)
 	struct vb2x_queue *q = fh->queue;
 
 	mutex_lock(q->lock);
-	if (q->owner == fh) {
+	if (q->owner == fh)
 		vb2x_core_queue_release(q);
-		vb2x_update_owner(fh);
-	}
 	mutex_unlock(q->lock);
 
 	v4l2_fh_del(&fh->fh);
@@ -719,8 +704,8 @@ int vb2x_fop_mmap(struct file *file, struct vm_area_struct *vma)
  * @wait: the poll table
  *
  * Return: EPOLLIN/EPOLLRDNORM (capture) or EPOLLOUT/EPOLLWRNORM (output)
- * when a buffer can be dequeued, EPOLLERR when streaming is off or the
- * queue is in error, EPOLLPRI when a V4L2 event is pending.
+ * when a buffer can be dequeued, EPOLLERR when streaming is off, EPOLLPRI
+ * when a V4L2 event is pending.
  */
 __poll_t vb2x_fop_poll(struct file *file, struct poll_table_struct *wait)
 {

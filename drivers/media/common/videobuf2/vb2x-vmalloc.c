@@ -4,12 +4,14 @@
  *
  * MMAP memory is made of zeroed pages charged to the allocating process's
  * memory cgroup and to the device's budget, mapped into the kernel with
- * vmap(). It is reference counted (see &struct vb2x_mem): the plane, every
- * VMA and every exported dma-buf hold a reference, so buffers freed while
- * mapped or exported stay valid until the last user goes; its dma-bufs are
- * those of vb2x-mem-dmabuf.c. USERPTR memory is pinned with
- * pin_user_pages_fast() and mapped into the kernel with vm_map_ram() while
- * the plane uses it.
+ * vmap(), and into userspace by PFN (V4L2 mmap and dma-buf mmap alike),
+ * so that no page can be pinned through a mapping and outlive the point
+ * where the budget is credited back. It is reference counted (see
+ * &struct vb2x_mem): the plane, every VMA and every exported dma-buf hold
+ * a reference, so buffers freed while mapped or exported stay valid until
+ * the last user goes; its dma-bufs are those of vb2x-mem-dmabuf.c.
+ * USERPTR memory is pinned with pin_user_pages_fast() and mapped into the
+ * kernel with vm_map_ram() while the plane uses it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -18,6 +20,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <media/vb2x-budget.h>
@@ -70,7 +73,7 @@ static int vb2x_vmalloc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt)
 	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(mem);
 
 	return sg_alloc_table_from_pages(sgt, buf->pages, buf->n_pages, 0,
-					 mem->size, GFP_KERNEL);
+					 mem->size, GFP_KERNEL_ACCOUNT);
 }
 
 static int vb2x_vmalloc_remap_pfn(struct vb2x_mem *mem,
@@ -123,22 +126,27 @@ static void *vb2x_vmalloc_alloc(struct device *dev, struct vb2x_budget *budget,
 	if (ret)
 		return ERR_PTR(ret);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	ret = -ENOMEM;
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		goto uncharge;
 	buf->n_pages = size >> PAGE_SHIFT;
-	buf->pages = kvcalloc(buf->n_pages, sizeof(*buf->pages), GFP_KERNEL);
+	buf->pages = kvcalloc(buf->n_pages, sizeof(*buf->pages),
+			      GFP_KERNEL_ACCOUNT);
 	if (!buf->pages)
 		goto free_buf;
 	for (i = 0; i < buf->n_pages; i++) {
-		buf->pages[i] = alloc_page(gfp);
+		/* A killed REQBUFS stops instead of allocating on. */
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		else
+			buf->pages[i] = alloc_page(gfp);
 		if (!buf->pages[i]) {
 			vb2x_vmalloc_free_pages(buf->pages, i);
 			goto free_buf;
 		}
 	}
-	/* VM_USERMAP lets remap_vmalloc_range() map it for V4L2 mmap(). */
-	vaddr = vmap(buf->pages, buf->n_pages, VM_MAP | VM_USERMAP, PAGE_KERNEL);
+	vaddr = vmap(buf->pages, buf->n_pages, VM_MAP, PAGE_KERNEL);
 	if (!vaddr) {
 		vb2x_vmalloc_free_pages(buf->pages, buf->n_pages);
 		goto free_buf;
@@ -150,7 +158,7 @@ free_buf:
 	kfree(buf);
 uncharge:
 	vb2x_budget_uncharge(budget, size);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(ret);
 }
 
 static void *vb2x_vmalloc_get_userptr(struct device *dev, unsigned long vaddr,
@@ -170,10 +178,11 @@ static void *vb2x_vmalloc_get_userptr(struct device *dev, unsigned long vaddr,
 	if (n_pages > INT_MAX)
 		return ERR_PTR(-EINVAL);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	buf->pages = kvmalloc_array(n_pages, sizeof(*buf->pages), GFP_KERNEL);
+	buf->pages = kvmalloc_array(n_pages, sizeof(*buf->pages),
+				    GFP_KERNEL_ACCOUNT);
 	if (!buf->pages) {
 		ret = -ENOMEM;
 		goto free_buf;
@@ -221,12 +230,17 @@ static void vb2x_vmalloc_put_userptr(void *buf_priv)
 	kfree(buf);
 }
 
+/*
+ * The V4L2 mmap() of a plane: by PFN from the plane's first page, like
+ * the dma-buf mmap; vm_pgoff was only the cookie naming the plane.
+ */
 static int vb2x_vmalloc_mmap(void *buf_priv, struct vm_area_struct *vma)
 {
 	struct vb2x_mem *mem = buf_priv;
 	int ret;
 
-	ret = remap_vmalloc_range(vma, mem->vaddr, 0);
+	vma->vm_pgoff = 0;
+	ret = vb2x_vmalloc_remap_pfn(mem, vma);
 	if (ret)
 		return ret;
 	vb2x_mem_vma_attach(vma, mem);
