@@ -1,10 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hand-over of queued buffers to a node's frame thread: the oldest
- * buffer of the node's active list, once the fences of its dma-bufs allow
- * the device to touch it
+ * What the frame threads of both nodes share: the hand-over of queued
+ * buffers (the oldest buffer of the node's active list, once the fences
+ * of its dma-bufs allow the device to touch it) and the frame clock that
+ * wakes the thread at the end of each period.
+ *
+ * The threads allow SIGKILL: vb2x sends it to cut a wait for fences short
+ * (vb2x_buffer_begin_access()), and vivid_thread_stop() sends it before
+ * kthread_stop() so that a thread waiting for a fence stops at once. The
+ * signal is flushed before each sleep, so it never turns a sleep into a
+ * busy loop.
  */
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/math64.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 
 #include "vivid-core.h"
@@ -51,4 +64,71 @@ struct vivid_buffer *vivid_next_ready_buf(spinlock_t *slock,
 		return NULL;
 	}
 	return buf;
+}
+
+/* Sleep until @wake_ns; false when the thread must stop instead. */
+static bool vivid_thread_sleep(u64 wake_ns)
+{
+	ktime_t wake = ns_to_ktime(wake_ns);
+
+	flush_signals(current);
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (kthread_should_stop()) {
+		__set_current_state(TASK_RUNNING);
+		return false;
+	}
+	schedule_hrtimeout(&wake, HRTIMER_MODE_ABS);
+	return true;
+}
+
+/**
+ * vivid_frame_loop() - the body of a node's frame thread
+ * @start_ns: CLOCK_MONOTONIC start of period 0 (STREAMON)
+ * @tpf: the frame interval
+ * @period_end: called for each period that ended, in order, with its
+ *	number and length; if the thread woke up late it is called for every
+ *	period that ended meanwhile, at most as many as a queue holds
+ *	buffers
+ * @arg: passed to @period_end
+ *
+ * Runs until kthread_stop(). Allows SIGKILL first (see the top of this
+ * file).
+ *
+ * Return: 0, the thread's exit code.
+ */
+int vivid_frame_loop(u64 start_ns, const struct v4l2_fract *tpf,
+		     void (*period_end)(void *arg, u64 period, u64 period_ns),
+		     void *arg)
+{
+	u64 period_ns = div_u64((u64)tpf->numerator * NSEC_PER_SEC,
+				tpf->denominator);
+	u64 next = 0;
+	u64 ended;
+
+	allow_signal(SIGKILL);
+	while (vivid_thread_sleep(start_ns + (next + 1) * period_ns)) {
+		ended = div64_u64(ktime_get_ns() - start_ns, period_ns);
+		if (ended > next + VB2X_MAX_BUFFERS)
+			next = ended - VB2X_MAX_BUFFERS;
+		for (; next < ended; next++)
+			period_end(arg, next, period_ns);
+	}
+	return 0;
+}
+
+/**
+ * vivid_thread_stop() - stop a node's frame thread
+ * @thread: the thread, or NULL; set to NULL
+ *
+ * SIGKILL first ends a wait of the thread for the fences of others, so
+ * that stopping never waits for a fence; then kthread_stop() waits for the
+ * thread to finish the buffer at hand and exit.
+ */
+void vivid_thread_stop(struct task_struct **thread)
+{
+	if (!*thread)
+		return;
+	send_sig(SIGKILL, *thread, 1);
+	kthread_stop(*thread);
+	*thread = NULL;
 }

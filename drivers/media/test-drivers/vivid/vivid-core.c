@@ -6,7 +6,8 @@
  * instance number; probing it creates the V4L2 device, the controls and
  * the video nodes asked for in node_types. The instance's memory is freed
  * by the V4L2 device's release, once the platform device is gone and the
- * last file handle of its nodes is closed.
+ * last file handle of its nodes is closed. One memory budget bounds the
+ * buffer memory of all instances together.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -49,7 +50,14 @@ MODULE_PARM_DESC(allocators,
 static unsigned int mem_limit_mb;
 module_param(mem_limit_mb, uint, 0644);
 MODULE_PARM_DESC(mem_limit_mb,
-		 " limit in MiB on the buffer memory of each instance still alive, orphaned buffers included; 0 (default) = a quarter of RAM");
+		 " limit in MiB on the buffer memory of all instances together still alive, orphaned buffers included; 0 (default) = a quarter of RAM");
+
+/*
+ * The budget of every instance's queues, from module init to exit: the
+ * module outlives every charge, since open files and dma-bufs of ours pin
+ * it.
+ */
+static struct vb2x_budget *vivid_budget;
 
 /* The budget limit in bytes, read at each buffer allocation. */
 static unsigned long vivid_mem_limit(void)
@@ -100,7 +108,6 @@ static void vivid_dev_release(struct v4l2_device *v4l2_dev)
 	vivid_cap_free(dev);
 	vivid_out_free(dev);
 	mutex_destroy(&dev->loop.lock);
-	vb2x_budget_put(dev->budget);
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 	put_device(dev->pdev_dev);
 	kfree(dev);
@@ -127,12 +134,7 @@ static int vivid_probe(struct platform_device *pdev)
 		return ret;
 	}
 	mutex_init(&dev->loop.lock);
-	dev->budget = vb2x_budget_create(vivid_mem_limit);
-	if (!dev->budget) {
-		mutex_destroy(&dev->loop.lock);
-		kfree(dev);
-		return -ENOMEM;
-	}
+	dev->budget = vivid_budget;
 	dev->pdev_dev = get_device(&pdev->dev);
 	snprintf(dev->v4l2_dev.name, sizeof(dev->v4l2_dev.name), "%s-%u",
 		 VIVID_DRV_NAME, inst);
@@ -142,7 +144,6 @@ static int vivid_probe(struct platform_device *pdev)
 	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
 	if (ret) {
 		put_device(dev->pdev_dev);
-		vb2x_budget_put(dev->budget);
 		mutex_destroy(&dev->loop.lock);
 		kfree(dev);
 		return ret;
@@ -211,9 +212,12 @@ static int __init vivid_init(void)
 		return -EINVAL;
 	}
 
+	vivid_budget = vb2x_budget_create(vivid_mem_limit);
+	if (!vivid_budget)
+		return -ENOMEM;
 	ret = platform_driver_register(&vivid_pdrv);
 	if (ret)
-		return ret;
+		goto put_budget;
 	for (i = 0; i < n_devs; i++) {
 		pdev = platform_device_register_simple(VIVID_DRV_NAME, i,
 						       NULL, 0);
@@ -221,17 +225,23 @@ static int __init vivid_init(void)
 			ret = PTR_ERR(pdev);
 			vivid_unregister_pdevs(i);
 			platform_driver_unregister(&vivid_pdrv);
-			return ret;
+			goto put_budget;
 		}
 		vivid_pdevs[i] = pdev;
 	}
 	return 0;
+
+put_budget:
+	vb2x_budget_put(vivid_budget);
+	return ret;
 }
 
 static void __exit vivid_exit(void)
 {
 	vivid_unregister_pdevs(n_devs);
 	platform_driver_unregister(&vivid_pdrv);
+	vb2x_budget_put(vivid_budget);
+	vb2x_fence_exit();
 }
 
 module_init(vivid_init);

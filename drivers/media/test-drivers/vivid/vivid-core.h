@@ -268,6 +268,10 @@ void vivid_pattern_fill(struct vivid_pattern *pat, u8 *plane0, u8 *plane1,
 struct vivid_buffer *vivid_next_ready_buf(spinlock_t *slock,
 					  struct list_head *active,
 					  bool *failed);
+int vivid_frame_loop(u64 start_ns, const struct v4l2_fract *tpf,
+		     void (*period_end)(void *arg, u64 period, u64 period_ns),
+		     void *arg);
+void vivid_thread_stop(struct task_struct **thread);
 
 /* vivid-kthread-cap.c */
 int vivid_cap_thread_start(struct vivid_cap *cap);

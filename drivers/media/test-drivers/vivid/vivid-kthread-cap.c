@@ -20,12 +20,16 @@
  * pending the buffer stays at the head of the queue and the period is
  * dropped as if no buffer were queued; a fence error, or fences pending
  * for more than a second, return the buffer as ERROR in that period.
+ *
+ * The filling of a buffer, from the moment the thread has it to its
+ * return, is the signalling path of the buffer's fence: it runs in a
+ * dma_fence_begin_signalling() section, so that lockdep knows it must not
+ * wait for fences.
  */
+#include <linux/dma-fence.h>
 #include <linux/err.h>
-#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
-#include <linux/math64.h>
 #include <linux/sched.h>
 
 #include "vivid-core.h"
@@ -44,11 +48,13 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	u8 *plane0, *plane1;
 	unsigned int p;
 	bool failed;
+	bool cookie;
 
 	buf = vivid_next_ready_buf(&cap->slock, &cap->active, &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;
+	cookie = dma_fence_begin_signalling();
 
 	plane0 = vb2x_plane_vaddr(vb, 0);
 	if (geom->fmt->mem_planes == 2)
@@ -61,6 +67,7 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 		dev_dbg(dev->pdev_dev, "buffer %u has no kernel mapping\n",
 			vb->index);
 		vb2x_buffer_done(vb, VB2X_BUF_STATE_ERROR);
+		dma_fence_end_signalling(cookie);
 		return true;
 	}
 
@@ -74,41 +81,25 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	buf->vb.sequence = (u32)period;
 	vb->timestamp = cap->start_ns + (period + 1) * period_ns;
 	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
+	dma_fence_end_signalling(cookie);
 	return true;
+}
+
+static void vivid_cap_period_end(void *arg, u64 period, u64 period_ns)
+{
+	struct vivid_cap *cap = arg;
+
+	if (!vivid_cap_produce(cap, period, period_ns))
+		dev_dbg(cap->dev->pdev_dev, "no buffer, period %llu dropped\n",
+			period);
 }
 
 static int vivid_cap_thread(void *data)
 {
 	struct vivid_cap *cap = data;
-	const struct v4l2_fract *tpf = &vivid_intervals[cap->interval];
-	u64 period_ns = div_u64((u64)tpf->numerator * NSEC_PER_SEC,
-				tpf->denominator);
-	u64 next_period = 0;
-	u64 elapsed, ended;
-	ktime_t wake;
 
-	for (;;) {
-		wake = ns_to_ktime(cap->start_ns + (next_period + 1) * period_ns);
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop()) {
-			__set_current_state(TASK_RUNNING);
-			break;
-		}
-		schedule_hrtimeout(&wake, HRTIMER_MODE_ABS);
-
-		elapsed = ktime_get_ns() - cap->start_ns;
-		ended = div64_u64(elapsed, period_ns);
-		/* no more buffers than the queue can hold can catch up */
-		if (ended > next_period + VB2X_MAX_BUFFERS)
-			next_period = ended - VB2X_MAX_BUFFERS;
-		for (; next_period < ended; next_period++) {
-			if (!vivid_cap_produce(cap, next_period, period_ns))
-				dev_dbg(cap->dev->pdev_dev,
-					"no buffer, period %llu dropped\n",
-					next_period);
-		}
-	}
-	return 0;
+	return vivid_frame_loop(cap->start_ns, &vivid_intervals[cap->interval],
+				vivid_cap_period_end, cap);
 }
 
 /**
@@ -144,8 +135,5 @@ int vivid_cap_thread_start(struct vivid_cap *cap)
 void vivid_cap_thread_stop(struct vivid_cap *cap)
 {
 	lockdep_assert_held(&cap->lock);
-	if (!cap->thread)
-		return;
-	kthread_stop(cap->thread);
-	cap->thread = NULL;
+	vivid_thread_stop(&cap->thread);
 }

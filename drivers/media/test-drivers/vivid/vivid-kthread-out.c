@@ -20,12 +20,15 @@
  * (&struct vivid_loop) when the Loopback control is on; the capture
  * thread then copies that frame into its buffers instead of drawing the
  * test pattern.
+ *
+ * The reading of a buffer, from the moment the thread has it to its
+ * return, is the signalling path of the buffer's read fence: it runs in a
+ * dma_fence_begin_signalling() section.
  */
+#include <linux/dma-fence.h>
 #include <linux/err.h>
-#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
-#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -56,7 +59,7 @@ int vivid_loop_start(struct vivid_dev *dev,
 	struct vivid_loop *loop = &dev->loop;
 	u8 *frame;
 
-	frame = kvzalloc(vivid_loop_size(geom), GFP_KERNEL);
+	frame = kvzalloc(vivid_loop_size(geom), GFP_KERNEL_ACCOUNT);
 	if (!frame)
 		return -ENOMEM;
 	mutex_lock(&loop->lock);
@@ -152,11 +155,13 @@ static bool vivid_out_consume(struct vivid_out *out)
 	struct vb2x_buffer *vb;
 	u8 *plane0, *plane1;
 	bool failed;
+	bool cookie;
 
 	buf = vivid_next_ready_buf(&out->slock, &out->active, &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;
+	cookie = dma_fence_begin_signalling();
 
 	plane0 = vb2x_plane_vaddr(vb, 0);
 	if (geom->fmt->mem_planes == 2)
@@ -169,43 +174,28 @@ static bool vivid_out_consume(struct vivid_out *out)
 		dev_dbg(dev->pdev_dev, "buffer %u has no kernel mapping\n",
 			vb->index);
 		vb2x_buffer_done(vb, VB2X_BUF_STATE_ERROR);
+		dma_fence_end_signalling(cookie);
 		return true;
 	}
 	if (READ_ONCE(dev->loopback))
 		vivid_loop_store(dev, plane0, plane1);
 	buf->vb.sequence = out->sequence++;
 	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
+	dma_fence_end_signalling(cookie);
 	return true;
+}
+
+static void vivid_out_period_end(void *arg, u64 period, u64 period_ns)
+{
+	vivid_out_consume(arg);
 }
 
 static int vivid_out_thread(void *data)
 {
 	struct vivid_out *out = data;
-	const struct v4l2_fract *tpf = &vivid_intervals[out->interval];
-	u64 period_ns = div_u64((u64)tpf->numerator * NSEC_PER_SEC,
-				tpf->denominator);
-	u64 next_period = 0;
-	u64 elapsed, ended;
-	ktime_t wake;
 
-	for (;;) {
-		wake = ns_to_ktime(out->start_ns + (next_period + 1) * period_ns);
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop()) {
-			__set_current_state(TASK_RUNNING);
-			break;
-		}
-		schedule_hrtimeout(&wake, HRTIMER_MODE_ABS);
-
-		elapsed = ktime_get_ns() - out->start_ns;
-		ended = div64_u64(elapsed, period_ns);
-		/* no more buffers than the queue can hold can catch up */
-		if (ended > next_period + VB2X_MAX_BUFFERS)
-			next_period = ended - VB2X_MAX_BUFFERS;
-		for (; next_period < ended; next_period++)
-			vivid_out_consume(out);
-	}
-	return 0;
+	return vivid_frame_loop(out->start_ns, &vivid_intervals[out->interval],
+				vivid_out_period_end, out);
 }
 
 /**
@@ -242,8 +232,5 @@ int vivid_out_thread_start(struct vivid_out *out)
 void vivid_out_thread_stop(struct vivid_out *out)
 {
 	lockdep_assert_held(&out->lock);
-	if (!out->thread)
-		return;
-	kthread_stop(out->thread);
-	out->thread = NULL;
+	vivid_thread_stop(&out->thread);
 }
