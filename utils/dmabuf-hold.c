@@ -9,11 +9,13 @@
  * a script can wait for that line and then test what an open dma-buf does
  * to the module (it must keep the module loaded).
  *
- * With -s it queues the buffer first, takes a sync_file of the buffer's
- * pending write fence (DMA_BUF_IOCTL_EXPORT_SYNC_FILE), closes the dma-buf
- * and the node (which signals the fence, with ECANCELED) and holds only the
- * sync_file: "holding sync_file fd N (status S)". The fence is the
- * module's, so that too must keep the module loaded.
+ * With -s it streams first, at 5 fps with the exported buffer queued
+ * behind two others (a capture buffer has a write fence only while the
+ * device runs), takes a sync_file of the buffer's pending write fence
+ * (DMA_BUF_IOCTL_EXPORT_SYNC_FILE), closes the dma-buf and the node (which
+ * signals the fence, with ECANCELED) and holds only the sync_file:
+ * "holding sync_file fd N (status S)". The fence is the module's, so that
+ * too must keep the module loaded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,10 +53,10 @@ static int print_usage(const char *argv0)
 	return 2;
 }
 
-/* Queue buffer 0 and return a sync_file of its fence, or -1. */
-static int queue_and_sync_file(int fd, unsigned int type, int dmabuf)
+#define HOLD_BUFS	3
+
+static int queue_one(int fd, unsigned int type, unsigned int index)
 {
-	struct dma_buf_export_sync_file sf;
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
 	struct v4l2_buffer b;
 
@@ -62,13 +64,43 @@ static int queue_and_sync_file(int fd, unsigned int type, int dmabuf)
 	memset(planes, 0, sizeof(planes));
 	b.type = type;
 	b.memory = V4L2_MEMORY_MMAP;
-	b.index = 0;
+	b.index = index;
 	if (type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE) {
 		b.m.planes = planes;
 		b.length = VIDEO_MAX_PLANES;
 	}
-	if (xioctl(fd, VIDIOC_QBUF, &b)) {
-		fail("VIDIOC_QBUF");
+	return xioctl(fd, VIDIOC_QBUF, &b);
+}
+
+/* 5 fps, before buffers are allocated (the interval is fixed then). */
+static int set_5fps(int fd, unsigned int type)
+{
+	struct v4l2_streamparm parm;
+
+	memset(&parm, 0, sizeof(parm));
+	parm.type = type;
+	parm.parm.capture.timeperframe.numerator = 1;
+	parm.parm.capture.timeperframe.denominator = 5;
+	return xioctl(fd, VIDIOC_S_PARM, &parm);
+}
+
+/*
+ * Stream (at 5 fps) with buffer 0 queued last, so that its frame is done
+ * some 600 ms later, and return a sync_file of its fence, or -1.
+ */
+static int queue_and_sync_file(int fd, unsigned int type, int dmabuf)
+{
+	struct dma_buf_export_sync_file sf;
+	unsigned int i;
+
+	for (i = 1; i <= HOLD_BUFS; i++) {
+		if (queue_one(fd, type, i % HOLD_BUFS)) {
+			fail("VIDIOC_QBUF");
+			return -1;
+		}
+	}
+	if (xioctl(fd, VIDIOC_STREAMON, &type)) {
+		fail("VIDIOC_STREAMON");
 		return -1;
 	}
 	memset(&sf, 0, sizeof(sf));
@@ -139,14 +171,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (sync_file && set_5fps(fd, type))
+		return fail("VIDIOC_S_PARM");
 	memset(&rb, 0, sizeof(rb));
 	rb.type = type;
 	rb.memory = V4L2_MEMORY_MMAP;
-	rb.count = 1;
+	rb.count = sync_file ? HOLD_BUFS : 1;
 	if (xioctl(fd, VIDIOC_REQBUFS, &rb))
 		return fail("VIDIOC_REQBUFS");
-	if (rb.count < 1) {
-		fprintf(stderr, "dmabuf-hold: REQBUFS gave no buffers\n");
+	if (rb.count < (sync_file ? HOLD_BUFS : 1)) {
+		fprintf(stderr, "dmabuf-hold: REQBUFS gave %u buffers\n",
+			rb.count);
 		return 1;
 	}
 	memset(&eb, 0, sizeof(eb));
