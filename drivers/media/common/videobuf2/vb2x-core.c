@@ -711,13 +711,14 @@ static int vb2x_wait_for_done(struct vb2x_queue *q, void *owner,
 	int ret;
 
 	for (;;) {
-		if (q->owner != owner) {
-			vb2x_dbg(q, "dqbuf: queue owned by another file handle\n");
-			return -EBUSY;
-		}
 		if (!q->streaming) {
 			vb2x_dbg(q, "not streaming, no buffer to dequeue\n");
 			return -EINVAL;
+		}
+		/* Streaming, so the queue has buffers and an owner. */
+		if (q->owner != owner) {
+			vb2x_dbg(q, "dqbuf: queue owned by another file handle\n");
+			return -EBUSY;
 		}
 		if (vb2x_done_pending(q))
 			return 0;
