@@ -13,10 +13,14 @@
 #   - each host step, each lint file, each guest step, each display step:
 #     one check;
 #   - the guest finished (check-done marker): one check;
-#   - v4l2-compliance per node: "Succeeded" tests pass; each fail:/warn:
-#     line fails unless its message is in scripts/compliance-skew-<line>.txt
-#     (then it is shown as skew) or in tests/known-failures.txt; no Totals
-#     line is a failure;
+#   - v4l2-compliance (1.22.1) per node: each "test NAME: OK" line passes;
+#     each fail:/warn: message fails unless it is in
+#     scripts/compliance-skew-<line>.txt (then it is shown as skew) or in
+#     tests/known-failures.txt; a "test NAME: FAIL" line with no fail:
+#     message of its own fails; a promised test (promised_tests below) that
+#     did not run or says "OK (Not Supported)" fails; no Totals line fails,
+#     and so do Totals that disagree with the test lines and warn: lines
+#     (one check);
 #   - each TAP ok / not ok line of a test binary: one check (an ok with a
 #     "# SKIP reason" passes and is counted as skipped in the test's line);
 #     a not ok listed in tests/known-failures.txt is a known failure; a run
@@ -84,8 +88,30 @@ steps_file() {
 	done < <(grep '^fail ' "$f")
 }
 
+# Streaming features we promise (vivid-expbuf.rst, vivid-expbuf-expbuf.rst,
+# vivid-expbuf-dmabuf.rst), as v4l2-compliance 1.22.1 names its tests: on
+# every node a result other than OK (OK (Not Supported), "Cannot test", no
+# line at all) is a failure. 1.22.1 has no test of its own for CREATE_BUFS:
+# it is part of "VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF". USERPTR is promised
+# by the vmalloc allocator only (compliance-dc-* files are dma-contig runs).
+promised_tests=("VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF" "VIDIOC_EXPBUF"
+	"MMAP (no poll)" "MMAP (select)" "MMAP (epoll)" "DMABUF (no poll)"
+	"DMABUF (select)")
+promised_userptr=("USERPTR (no poll)" "USERPTR (select)")
+
+# compliance KVER FILE: the checks of one v4l2-compliance 1.22.1 run. Each
+# "test NAME: OK" line passes. A fail: message is a failure unless it is
+# documented skew or a known failure; a "test NAME: FAIL" line whose own
+# fail: messages (the lines since the previous test line) are all skew or
+# known is explained by them, one with no fail: message at all is a
+# failure. A promised test that is missing or not OK fails. The Totals
+# line must agree with what was counted: Failed with the FAIL lines,
+# Warnings with the warn: lines, Succeeded with the OK lines and Total
+# with both.
 compliance() {
-	local kver=$1 f=$2 node skewfile totals kind msg n shape
+	local kver=$1 f=$2 node skewfile totals kind msg n shape l name result
+	local n_ok=0 n_fail=0 n_warn=0 t_total t_ok t_fail t_warn
+	local pend=0 want
 	node=${f##*/compliance-}
 	node=${node%.txt}
 	skewfile=$repo/scripts/compliance-skew-$(kernel_line "$kver").txt
@@ -95,14 +121,38 @@ compliance() {
 		fail "v4l2-compliance on $node did not complete (see ${f#"$repo"/})"
 		return
 	fi
-	n=$(echo "$totals" | sed -nE 's/.*Succeeded: ([0-9]+).*/\1/p')
-	pass "${n:-0}"
-	# Every fail:/warn: line counts; lines differing only in numbers are
-	# printed three times at most.
-	declare -A shown=()
+	want=("${promised_tests[@]}")
+	case "$node" in
+	dc-*) ;;
+	*) want+=("${promised_userptr[@]}") ;;
+	esac
+	declare -A shown=() results=()
+	# A streaming test's line starts after its frame counter: each "test"
+	# after a tab starts a line of its own.
 	while IFS= read -r l; do
+		if [[ $l =~ ^[[:space:]]*test\ (.*):\ ([^:]*)$ ]]; then
+			name=${BASH_REMATCH[1]}
+			result=${BASH_REMATCH[2]}
+			results[$name]=$result
+			case "$result" in
+			OK | "OK (Not Supported)")
+				n_ok=$((n_ok + 1))
+				pass ;;
+			FAIL)
+				n_fail=$((n_fail + 1))
+				[ "$pend" -eq 0 ] &&
+					fail "$node: test $name: FAIL with no fail: message" ;;
+			*)
+				fail "$node: test $name: unknown result '$result'" ;;
+			esac
+			pend=0
+			continue
+		fi
 		kind=${l%%:*}
-		msg=${l#*: }
+		kind=${kind##*[[:space:]]}
+		msg=${l#*"$kind": }
+		[ "$kind" = warn ] && n_warn=$((n_warn + 1))
+		[ "$kind" = fail ] && pend=$((pend + 1))
 		if [ -r "$skewfile" ] && grep -qxF -- "$msg" "$skewfile"; then
 			skew=$((skew + 1))
 			echo "    skew (documented): $kind: $msg"
@@ -115,11 +165,36 @@ compliance() {
 				failed=$((failed + 1))
 			fi
 		fi
-	done < <(grep -a -o -E '(fail|warn): .*' "$f")
+	done < <(tr -d '\r' < "$f" | sed -E 's/\t(test )/\n\t\1/g' |
+		grep -a -E '(^|[[:space:]])(fail|warn): |^[[:space:]]*test .*: [^:]*$')
 	for shape in "${!shown[@]}"; do
 		[ "${shown[$shape]}" -gt 3 ] &&
 			echo "    ... $((${shown[$shape]} - 3)) more failures like: $shape"
 	done
+	for name in "${want[@]}"; do
+		if [ -z "${results[$name]:-}" ]; then
+			fail "$node: promised test $name did not run"
+		elif [ "${results[$name]}" = "OK (Not Supported)" ]; then
+			failed=$((failed + 1))
+			passed=$((passed - 1))
+			echo "    FAIL $node: test $name: OK (Not Supported), but we promise it"
+		elif [ "${results[$name]}" != OK ] && [ "${results[$name]}" != FAIL ]; then
+			fail "$node: promised test $name: ${results[$name]}"
+		fi
+	done
+	t_total=$(echo "$totals" | sed -nE 's/.*: ([0-9]+), Succeeded: .*/\1/p')
+	t_ok=$(echo "$totals" | sed -nE 's/.*Succeeded: ([0-9]+).*/\1/p')
+	t_fail=$(echo "$totals" | sed -nE 's/.*Failed: ([0-9]+).*/\1/p')
+	t_warn=$(echo "$totals" | sed -nE 's/.*Warnings: ([0-9]+).*/\1/p')
+	if [ "${t_total:-x}" != $((n_ok + n_fail)) ] || [ "${t_ok:-x}" != "$n_ok" ] ||
+		[ "${t_fail:-x}" != "$n_fail" ] || [ "${t_warn:-x}" != "$n_warn" ]; then
+		fail "$node: Totals (${t_total:-?} tests, ${t_ok:-?} succeeded," \
+			"${t_fail:-?} failed, ${t_warn:-?} warnings) disagree with the" \
+			"output: $((n_ok + n_fail)) test lines, $n_ok OK, $n_fail FAIL," \
+			"$n_warn warn: lines"
+	else
+		pass
+	fi
 }
 
 tap() {
