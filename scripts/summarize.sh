@@ -21,11 +21,13 @@
 #     did not run or says "OK (Not Supported)" fails; no Totals line fails,
 #     and so do Totals that disagree with the test lines and warn: lines
 #     (one check);
-#   - each TAP ok / not ok line of a test binary: one check (an ok with a
-#     "# SKIP reason" passes and is counted as skipped in the test's line);
-#     a not ok listed in tests/known-failures.txt is a known failure; a run
-#     without a plan, with fewer results than planned, or with a non-zero
-#     exit status and no not ok line is one more failure;
+#   - each TAP ok / not ok line of a test binary: one check; an ok with a
+#     "# SKIP reason" passes only when tests/expected-skips.txt lists it for
+#     the run's allocator (tap-dc-*: dma-contig, other tap-*: vmalloc) and
+#     kernel line; a not ok listed in tests/known-failures.txt is a known
+#     failure; a run without a plan, with more than one, with its plan
+#     after its first result, with another number of results than planned,
+#     or with a non-zero exit status and no not ok line is one more failure;
 #   - the kernel log (console and dmesg) mentioning WARNING:, BUG:, Oops or
 #     Call Trace: one check.
 
@@ -33,6 +35,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 known_file=$repo/tests/known-failures.txt
+skips_file=$repo/tests/expected-skips.txt
 
 passed=0
 failed=0
@@ -197,12 +200,43 @@ compliance() {
 	fi
 }
 
+# skip_reason ALLOC LINE NAME: print the reason when NAME is an expected
+# SKIP of allocator ALLOC (vmalloc, dma-contig) on kernel line LINE.
+skip_reason() {
+	local alloc=$1 line=$2 name=$3 entry a kl rest kname
+	[ -r "$skips_file" ] || return 1
+	while IFS= read -r entry; do
+		case "$entry" in '' | '#'*) continue ;; esac
+		read -r a kl rest <<< "$entry"
+		kname=${rest%% -- *}
+		[ "$a" = any ] || [ "$a" = "$alloc" ] || continue
+		[ "$kl" = any ] || [ "$kl" = "$line" ] || continue
+		if [ "$kname" = "$name" ]; then
+			echo "${rest#* -- }"
+			return 0
+		fi
+	done < "$skips_file"
+	return 1
+}
+
+# tap KVER FILE: the checks of one test run. Each ok passes, each not ok
+# fails unless it is a known failure, each SKIP passes only when it is
+# listed in tests/expected-skips.txt for this allocator and kernel line.
+# The run fails once more when it has no plan, more than one, a plan after
+# its first result, a number of results other than planned, or a non-zero
+# exit status with every result ok.
 tap() {
-	local kver=$1 f=$2 base status plan nres nnot nskip name l
+	local kver=$1 f=$2 base status plan nres nnot nskip name l alloc
+	local nplans plan_at first_at
 	base=${f##*/tap-}
 	base=${base%.txt}
+	alloc=vmalloc
+	case "$base" in dc-*) alloc=dma-contig ;; esac
 	status=$(cat "${f%.txt}.status" 2>/dev/null || echo '?')
 	plan=$(grep -a -m1 -oE '^1\.\.[0-9]+' "$f" | cut -d. -f3)
+	nplans=$(grep -a -cE '^1\.\.[0-9]+' "$f")
+	plan_at=$(grep -a -n -m1 -E '^1\.\.[0-9]+' "$f" | cut -d: -f1)
+	first_at=$(grep -a -n -m1 -E '^(not )?ok [0-9]+' "$f" | cut -d: -f1)
 	nres=$(grep -a -cE '^(not )?ok [0-9]+' "$f")
 	nnot=$(grep -a -cE '^not ok [0-9]+' "$f")
 	nskip=$(grep -a -cE '^ok [0-9]+.*# SKIP' "$f")
@@ -212,9 +246,20 @@ tap() {
 		name=$(echo "$l" | sed -E 's/^not ok [0-9]+ *(- *)?//; s/ +# .*$//')
 		is_known "$kver" "$name" || fail "$base: $l"
 	done < <(grep -a -E '^not ok [0-9]+' "$f")
+	while IFS= read -r l; do
+		name=$(echo "$l" | sed -E 's/^ok [0-9]+ *(- *)?//; s/ +# SKIP.*$//')
+		if ! skip_reason "$alloc" "$(kernel_line "$kver")" "$name" > /dev/null; then
+			passed=$((passed - 1))
+			fail "$base: unexpected SKIP ($alloc, $(kernel_line "$kver")): $l"
+		fi
+	done < <(grep -a -E '^ok [0-9]+.*# SKIP' "$f")
 	if [ -z "$plan" ]; then
 		fail "$base: no TAP plan (exit status $status)"
-	elif [ "$nres" -lt "$plan" ]; then
+	elif [ "$nplans" -gt 1 ]; then
+		fail "$base: $nplans TAP plans"
+	elif [ -n "$first_at" ] && [ "$plan_at" -gt "$first_at" ]; then
+		fail "$base: TAP plan (line $plan_at) after its first result (line $first_at)"
+	elif [ "$nres" -ne "$plan" ]; then
 		fail "$base: $nres results for a plan of $plan (exit status $status)"
 	elif [ "$status" != 0 ] && [ "$nnot" -eq 0 ]; then
 		fail "$base: exit status $status with every result ok"
