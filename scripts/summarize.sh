@@ -6,10 +6,11 @@
 # Count the checks of `make check` and print a summary; the last line is
 # "N passed, N failed". Exit status 1 when anything failed.
 #
-# Inputs: build/check/steps.txt (host steps: builds), build/lint/results.txt,
-# and per kernel build/KVER/results/ (written by guest-check.sh in the
-# guest), build/KVER/console.log and build/KVER/display/steps.txt (written
-# by display-check.sh). What counts:
+# Inputs: build/check/steps.txt (host steps: lint's status, builds),
+# build/lint/results.txt, and per kernel build/KVER/results/ (written by
+# guest-check.sh in the guest), build/KVER/console.log and
+# build/KVER/display/ (steps.txt, console.log, dmesg.txt, written by
+# display-check.sh). What counts:
 #   - each host step, each lint file, each guest step, each display step:
 #     one check;
 #   - the guest finished (check-done marker): one check;
@@ -28,14 +29,16 @@
 #     failure; a run without a plan, with more than one, with its plan
 #     after its first result, with another number of results than planned,
 #     or with a non-zero exit status and no not ok line is one more failure;
-#   - the kernel log (console and dmesg) mentioning WARNING:, BUG:, Oops or
-#     Call Trace: one check.
+#   - the kernel log of each boot, guest and display (console and dmesg,
+#     both must be there), with no line that scripts/kernel-log-patterns.txt
+#     names: one check each.
 
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 known_file=$repo/tests/known-failures.txt
 skips_file=$repo/tests/expected-skips.txt
+patterns_file=$repo/scripts/kernel-log-patterns.txt
 
 passed=0
 failed=0
@@ -266,15 +269,25 @@ tap() {
 	fi
 }
 
+# kernel_log WHAT LOG...: one check: every LOG (a boot's console and its
+# dmesg) is there, and none has a line that scripts/kernel-log-patterns.txt
+# names. A missing LOG (a guest that saved no dmesg) fails the check.
 kernel_log() {
-	local kver=$1 dir=$2 hits
-	hits=$(cat "$repo/build/$kver/console.log" "$dir/dmesg.txt" 2>/dev/null |
-		grep -a -E 'WARNING:|BUG:|Oops|Call Trace' | sort -u | head -n 20)
-	if [ -n "$hits" ]; then
-		fail "kernel log of $kver has warnings or oopses:"
+	local what=$1 hits f missing=
+	shift
+	for f in "$@"; do
+		[ -r "$f" ] || missing="$missing ${f#"$repo"/}"
+	done
+	hits=$(cat "$@" 2>/dev/null |
+		grep -a -E -f <(grep -v -e '^#' -e '^$' "$patterns_file") |
+		sort -u | head -n 20)
+	if [ -n "$missing" ]; then
+		fail "kernel log of $what: missing$missing"
+	elif [ -n "$hits" ]; then
+		fail "kernel log of $what has warnings or oopses:"
 		echo "$hits" | sed 's/^/      /'
 	else
-		echo "  kernel log: no WARNING/BUG/Oops/Call Trace"
+		echo "  kernel log of $what: none of scripts/kernel-log-patterns.txt"
 		pass
 	fi
 }
@@ -299,11 +312,14 @@ kernel() {
 		for f in "$dir"/tap-*.txt; do
 			[ -e "$f" ] && tap "$kver" "$f"
 		done
-		kernel_log "$kver" "$dir"
+		kernel_log "$kver" "$repo/build/$kver/console.log" "$dir/dmesg.txt"
 	fi
 	if [ -r "$repo/build/$kver/display/steps.txt" ]; then
 		echo "  display: $(grep -c '^pass ' "$repo/build/$kver/display/steps.txt") steps passed"
 		steps_file "$repo/build/$kver/display/steps.txt"
+		kernel_log "the $kver display boot" \
+			"$repo/build/$kver/display/console.log" \
+			"$repo/build/$kver/display/dmesg.txt"
 	else
 		fail "the display check did not run for $kver"
 	fi
