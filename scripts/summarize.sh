@@ -133,8 +133,8 @@ compliance() {
 	*) want+=("${promised_userptr[@]}") ;;
 	esac
 	declare -A shown=() results=()
-	# A streaming test's line starts after its frame counter: each "test"
-	# after a tab starts a line of its own.
+	# A streaming test's lines start after its frame counter: each "test"
+	# or fail:/warn: message after a tab starts a line of its own.
 	while IFS= read -r l; do
 		if [[ $l =~ ^[[:space:]]*test\ (.*):\ ([^:]*)$ ]]; then
 			name=${BASH_REMATCH[1]}
@@ -171,7 +171,8 @@ compliance() {
 				failed=$((failed + 1))
 			fi
 		fi
-	done < <(tr -d '\r' < "$f" | sed -E 's/\t(test )/\n\t\1/g' |
+	done < <(tr -d '\r' < "$f" | sed -E -e 's/\t(test )/\n\t\1/g' \
+		-e 's/\t+((fail|warn): )/\n\t\t\1/g' |
 		grep -a -E '(^|[[:space:]])(fail|warn): |^[[:space:]]*test .*: [^:]*$')
 	for shape in "${!shown[@]}"; do
 		[ "${shown[$shape]}" -gt 3 ] &&
@@ -281,11 +282,9 @@ kernel_log() {
 	hits=$(cat "$@" 2>/dev/null |
 		grep -a -E -f <(grep -v -e '^#' -e '^$' "$patterns_file") |
 		sort -u | head -n 20)
-	if [ -n "$missing" ]; then
-		fail "kernel log of $what: missing$missing"
-	elif [ -n "$hits" ]; then
-		fail "kernel log of $what has warnings or oopses:"
-		echo "$hits" | sed 's/^/      /'
+	if [ -n "$missing" ] || [ -n "$hits" ]; then
+		fail "kernel log of $what:${missing:+ missing$missing;}${hits:+ has warnings or oopses:}"
+		[ -z "$hits" ] || echo "$hits" | sed 's/^/      /'
 	else
 		echo "  kernel log of $what: none of scripts/kernel-log-patterns.txt"
 		pass
