@@ -6,7 +6,9 @@
 # each kernel in QEMU twice: with a cirrus display for
 # scripts/display-check.sh, then with scripts/guest-check.sh; and print the
 # summary (scripts/summarize.sh), whose last line is "N passed, N failed".
-# A failing step is recorded and counted; the other steps still run.
+# A failing step (lint's exit status included) is recorded and counted; the
+# other steps still run. Results of an earlier run are removed first, so
+# that only this run's are counted.
 
 set -uo pipefail
 
@@ -25,8 +27,13 @@ record() {
 	fi
 }
 
+# Nothing of an earlier run may be counted: lint's results go first, and
+# lint's own exit status is a step (it fails when checkpatch cannot run).
 echo "== lint =="
+rm -rf build/lint
 scripts/lint.sh
+record "lint: checkpatch --strict on every C file" $? \
+	"scripts/lint.sh failed, see build/lint/"
 
 mapfile -t kvers < <(scripts/kvers.sh --check)
 if [ ${#kvers[@]} -ne 2 ]; then
@@ -39,7 +46,8 @@ make --no-print-directory -k tests utils
 record "build tests and utils" $? "make tests utils failed"
 built=()
 for k in "${kvers[@]}"; do
-	rm -rf "build/$k/results"
+	# Nor results of an earlier boot of this kernel.
+	rm -rf "build/$k/results" "build/$k/display" "build/$k/console.log"
 	scripts/build-module.sh "$k"
 	status=$?
 	record "build vivid-expbuf.ko for $k with W=1, no warnings" $status \
@@ -57,7 +65,8 @@ for k in "${built[@]}"; do
 	echo "== guest $k =="
 	VM_QUIET=0 VM_TIMEOUT=${VM_TIMEOUT:-1200} VM_APPEND=loglevel=5 \
 		scripts/vm-run.sh "$k" scripts/guest-check.sh 2>&1 |
-		grep -a --line-buffered -E '^(guest-check|guest-clients|vm-run|VMRUN)|WARNING:|BUG:|Oops|Call Trace'
+		grep -a --line-buffered -E -e '^(guest-check|guest-clients|vm-run|VMRUN)' \
+			-f <(grep -v -e '^#' -e '^$' scripts/kernel-log-patterns.txt)
 done
 
 echo "== summary ($(($(date +%s) - start)) s) =="

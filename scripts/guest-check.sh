@@ -48,6 +48,14 @@ nodes_named() {
 
 node_name() { cat "/sys/class/video4linux/${1##*/}/name"; }
 
+# find_caps N WHEN: look our capture nodes up again into ours[] and record
+# a step that fails unless there are exactly N of them.
+find_caps() {
+	mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+	step "$1 vivid-expbuf capture node(s) $2 (found ${#ours[@]}: ${ours[*]})" \
+		test ${#ours[@]} -eq "$1"
+}
+
 stream5() { v4l2-ctl -d "$1" --stream-mmap --stream-count=5 --stream-to=/dev/null; }
 
 loaded() { grep -q "^$1 " /proc/modules; }
@@ -65,9 +73,7 @@ if ! step "insmod vivid-expbuf $params" insmod "$ko" $params; then
 	exit 0
 fi
 
-mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
-step "two vivid-expbuf capture nodes (found ${#ours[@]}: ${ours[*]})" \
-	test ${#ours[@]} -eq 2
+find_caps 2 "after insmod $params"
 mapfile -t outs < <(nodes_named 'vivid-expbuf-*-vid-out')
 step "two vivid-expbuf output nodes (found ${#outs[@]}: ${outs[*]})" \
 	test ${#outs[@]} -eq 2
@@ -221,13 +227,13 @@ step "rmmod vivid-expbuf before the dma-contig pass" rmmod vivid_expbuf
 # shellcheck disable=SC2086
 if step "insmod vivid-expbuf $params allocators=1,1" \
 	insmod "$ko" $params allocators=1,1; then
-	mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+	find_caps 2 "with allocators=1,1"
 	run_tests dc- "${dc_tests[@]}"
 	step "rmmod vivid-expbuf after the dma-contig pass" rmmod vivid_expbuf
 fi
 # shellcheck disable=SC2086
 step "insmod vivid-expbuf $params again" insmod "$ko" $params
-mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+find_caps 2 "after the dma-contig pass"
 
 # Coexistence with the stock videobuf2, vivid and uvcvideo modules.
 first=${ours[0]:-/dev/null}
@@ -246,7 +252,8 @@ step "rmmod vivid after vivid-expbuf" rmmod vivid
 step "insmod vivid-expbuf again" insmod "$ko"
 step "modprobe vivid after vivid-expbuf" modprobe vivid
 step "rmmod vivid while vivid-expbuf is loaded" rmmod vivid
-mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+# Loaded with the default parameters: one instance, a capture node only.
+find_caps 1 "after vivid left"
 step "stream 5 frames from vivid-expbuf after vivid left (${ours[0]:-none})" \
 	stream5 "${ours[0]:-/dev/null}"
 
@@ -257,7 +264,7 @@ step "stream 5 frames from vivid-expbuf after vivid left (${ours[0]:-none})" \
 hold_check() {
 	local what=$1 out=$RESULTS/dmabuf-hold${2:-}.txt holder= st
 	shift
-	mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
+	find_caps 1 "before the $what hold"
 	if step "start dmabuf-hold $* on ${ours[0]:-none}" test -n "${ours[0]:-}"; then
 		timeout 120 "$REPO/build/utils/dmabuf-hold" -d "${ours[0]}" "$@" \
 			> "$out" 2>&1 &

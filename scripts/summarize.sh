@@ -6,29 +6,39 @@
 # Count the checks of `make check` and print a summary; the last line is
 # "N passed, N failed". Exit status 1 when anything failed.
 #
-# Inputs: build/check/steps.txt (host steps: builds), build/lint/results.txt,
-# and per kernel build/KVER/results/ (written by guest-check.sh in the
-# guest), build/KVER/console.log and build/KVER/display/steps.txt (written
-# by display-check.sh). What counts:
+# Inputs: build/check/steps.txt (host steps: lint's status, builds),
+# build/lint/results.txt, and per kernel build/KVER/results/ (written by
+# guest-check.sh in the guest), build/KVER/console.log and
+# build/KVER/display/ (steps.txt, console.log, dmesg.txt, written by
+# display-check.sh). What counts:
 #   - each host step, each lint file, each guest step, each display step:
 #     one check;
 #   - the guest finished (check-done marker): one check;
-#   - v4l2-compliance per node: "Succeeded" tests pass; each fail:/warn:
-#     line fails unless its message is in scripts/compliance-skew-<line>.txt
-#     (then it is shown as skew) or in tests/known-failures.txt; no Totals
-#     line is a failure;
-#   - each TAP ok / not ok line of a test binary: one check (an ok with a
-#     "# SKIP reason" passes and is counted as skipped in the test's line);
-#     a not ok listed in tests/known-failures.txt is a known failure; a run
-#     without a plan, with fewer results than planned, or with a non-zero
-#     exit status and no not ok line is one more failure;
-#   - the kernel log (console and dmesg) mentioning WARNING:, BUG:, Oops or
-#     Call Trace: one check.
+#   - v4l2-compliance (1.22.1) per node: each "test NAME: OK" line passes;
+#     each fail:/warn: message fails unless it is in
+#     scripts/compliance-skew-<line>.txt (then it is shown as skew) or in
+#     tests/known-failures.txt; a "test NAME: FAIL" line with no fail:
+#     message of its own fails; a promised test (promised_tests below) that
+#     did not run or says "OK (Not Supported)" fails; no Totals line fails,
+#     and so do Totals that disagree with the test lines and warn: lines
+#     (one check);
+#   - each TAP ok / not ok line of a test binary: one check; an ok with a
+#     "# SKIP reason" passes only when tests/expected-skips.txt lists it for
+#     the run's allocator (tap-dc-*: dma-contig, other tap-*: vmalloc) and
+#     kernel line; a not ok listed in tests/known-failures.txt is a known
+#     failure; a run without a plan, with more than one, with its plan
+#     after its first result, with another number of results than planned,
+#     or with a non-zero exit status and no not ok line is one more failure;
+#   - the kernel log of each boot, guest and display (console and dmesg,
+#     both must be there), with no line that scripts/kernel-log-patterns.txt
+#     names: one check each.
 
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 known_file=$repo/tests/known-failures.txt
+skips_file=$repo/tests/expected-skips.txt
+patterns_file=$repo/scripts/kernel-log-patterns.txt
 
 passed=0
 failed=0
@@ -84,8 +94,30 @@ steps_file() {
 	done < <(grep '^fail ' "$f")
 }
 
+# Streaming features we promise (vivid-expbuf.rst, vivid-expbuf-expbuf.rst,
+# vivid-expbuf-dmabuf.rst), as v4l2-compliance 1.22.1 names its tests: on
+# every node a result other than OK (OK (Not Supported), "Cannot test", no
+# line at all) is a failure. 1.22.1 has no test of its own for CREATE_BUFS:
+# it is part of "VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF". USERPTR is promised
+# by the vmalloc allocator only (compliance-dc-* files are dma-contig runs).
+promised_tests=("VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF" "VIDIOC_EXPBUF"
+	"MMAP (no poll)" "MMAP (select)" "MMAP (epoll)" "DMABUF (no poll)"
+	"DMABUF (select)")
+promised_userptr=("USERPTR (no poll)" "USERPTR (select)")
+
+# compliance KVER FILE: the checks of one v4l2-compliance 1.22.1 run. Each
+# "test NAME: OK" line passes. A fail: message is a failure unless it is
+# documented skew or a known failure; a "test NAME: FAIL" line whose own
+# fail: messages (the lines since the previous test line) are all skew or
+# known is explained by them, one with no fail: message at all is a
+# failure. A promised test that is missing or not OK fails. The Totals
+# line must agree with what was counted: Failed with the FAIL lines,
+# Warnings with the warn: lines, Succeeded with the OK lines and Total
+# with both.
 compliance() {
-	local kver=$1 f=$2 node skewfile totals kind msg n shape
+	local kver=$1 f=$2 node skewfile totals kind msg n shape l name result
+	local n_ok=0 n_fail=0 n_warn=0 t_total t_ok t_fail t_warn
+	local pend=0 want
 	node=${f##*/compliance-}
 	node=${node%.txt}
 	skewfile=$repo/scripts/compliance-skew-$(kernel_line "$kver").txt
@@ -95,14 +127,38 @@ compliance() {
 		fail "v4l2-compliance on $node did not complete (see ${f#"$repo"/})"
 		return
 	fi
-	n=$(echo "$totals" | sed -nE 's/.*Succeeded: ([0-9]+).*/\1/p')
-	pass "${n:-0}"
-	# Every fail:/warn: line counts; lines differing only in numbers are
-	# printed three times at most.
-	declare -A shown=()
+	want=("${promised_tests[@]}")
+	case "$node" in
+	dc-*) ;;
+	*) want+=("${promised_userptr[@]}") ;;
+	esac
+	declare -A shown=() results=()
+	# A streaming test's lines start after its frame counter: each "test"
+	# or fail:/warn: message after a tab starts a line of its own.
 	while IFS= read -r l; do
+		if [[ $l =~ ^[[:space:]]*test\ (.*):\ ([^:]*)$ ]]; then
+			name=${BASH_REMATCH[1]}
+			result=${BASH_REMATCH[2]}
+			results[$name]=$result
+			case "$result" in
+			OK | "OK (Not Supported)")
+				n_ok=$((n_ok + 1))
+				pass ;;
+			FAIL)
+				n_fail=$((n_fail + 1))
+				[ "$pend" -eq 0 ] &&
+					fail "$node: test $name: FAIL with no fail: message" ;;
+			*)
+				fail "$node: test $name: unknown result '$result'" ;;
+			esac
+			pend=0
+			continue
+		fi
 		kind=${l%%:*}
-		msg=${l#*: }
+		kind=${kind##*[[:space:]]}
+		msg=${l#*"$kind": }
+		[ "$kind" = warn ] && n_warn=$((n_warn + 1))
+		[ "$kind" = fail ] && pend=$((pend + 1))
 		if [ -r "$skewfile" ] && grep -qxF -- "$msg" "$skewfile"; then
 			skew=$((skew + 1))
 			echo "    skew (documented): $kind: $msg"
@@ -115,19 +171,76 @@ compliance() {
 				failed=$((failed + 1))
 			fi
 		fi
-	done < <(grep -a -o -E '(fail|warn): .*' "$f")
+	done < <(tr -d '\r' < "$f" | sed -E -e 's/\t(test )/\n\t\1/g' \
+		-e 's/\t+((fail|warn): )/\n\t\t\1/g' |
+		grep -a -E '(^|[[:space:]])(fail|warn): |^[[:space:]]*test .*: [^:]*$')
 	for shape in "${!shown[@]}"; do
 		[ "${shown[$shape]}" -gt 3 ] &&
 			echo "    ... $((${shown[$shape]} - 3)) more failures like: $shape"
 	done
+	for name in "${want[@]}"; do
+		if [ -z "${results[$name]:-}" ]; then
+			fail "$node: promised test $name did not run"
+		elif [ "${results[$name]}" = "OK (Not Supported)" ]; then
+			failed=$((failed + 1))
+			passed=$((passed - 1))
+			echo "    FAIL $node: test $name: OK (Not Supported), but we promise it"
+		elif [ "${results[$name]}" != OK ] && [ "${results[$name]}" != FAIL ]; then
+			fail "$node: promised test $name: ${results[$name]}"
+		fi
+	done
+	t_total=$(echo "$totals" | sed -nE 's/.*: ([0-9]+), Succeeded: .*/\1/p')
+	t_ok=$(echo "$totals" | sed -nE 's/.*Succeeded: ([0-9]+).*/\1/p')
+	t_fail=$(echo "$totals" | sed -nE 's/.*Failed: ([0-9]+).*/\1/p')
+	t_warn=$(echo "$totals" | sed -nE 's/.*Warnings: ([0-9]+).*/\1/p')
+	if [ "${t_total:-x}" != $((n_ok + n_fail)) ] || [ "${t_ok:-x}" != "$n_ok" ] ||
+		[ "${t_fail:-x}" != "$n_fail" ] || [ "${t_warn:-x}" != "$n_warn" ]; then
+		fail "$node: Totals (${t_total:-?} tests, ${t_ok:-?} succeeded," \
+			"${t_fail:-?} failed, ${t_warn:-?} warnings) disagree with the" \
+			"output: $((n_ok + n_fail)) test lines, $n_ok OK, $n_fail FAIL," \
+			"$n_warn warn: lines"
+	else
+		pass
+	fi
 }
 
+# skip_reason ALLOC LINE NAME: print the reason when NAME is an expected
+# SKIP of allocator ALLOC (vmalloc, dma-contig) on kernel line LINE.
+skip_reason() {
+	local alloc=$1 line=$2 name=$3 entry a kl rest kname
+	[ -r "$skips_file" ] || return 1
+	while IFS= read -r entry; do
+		case "$entry" in '' | '#'*) continue ;; esac
+		read -r a kl rest <<< "$entry"
+		kname=${rest%% -- *}
+		[ "$a" = any ] || [ "$a" = "$alloc" ] || continue
+		[ "$kl" = any ] || [ "$kl" = "$line" ] || continue
+		if [ "$kname" = "$name" ]; then
+			echo "${rest#* -- }"
+			return 0
+		fi
+	done < "$skips_file"
+	return 1
+}
+
+# tap KVER FILE: the checks of one test run. Each ok passes, each not ok
+# fails unless it is a known failure, each SKIP passes only when it is
+# listed in tests/expected-skips.txt for this allocator and kernel line.
+# The run fails once more when it has no plan, more than one, a plan after
+# its first result, a number of results other than planned, or a non-zero
+# exit status with every result ok.
 tap() {
-	local kver=$1 f=$2 base status plan nres nnot nskip name l
+	local kver=$1 f=$2 base status plan nres nnot nskip name l alloc
+	local nplans plan_at first_at
 	base=${f##*/tap-}
 	base=${base%.txt}
+	alloc=vmalloc
+	case "$base" in dc-*) alloc=dma-contig ;; esac
 	status=$(cat "${f%.txt}.status" 2>/dev/null || echo '?')
 	plan=$(grep -a -m1 -oE '^1\.\.[0-9]+' "$f" | cut -d. -f3)
+	nplans=$(grep -a -cE '^1\.\.[0-9]+' "$f")
+	plan_at=$(grep -a -n -m1 -E '^1\.\.[0-9]+' "$f" | cut -d: -f1)
+	first_at=$(grep -a -n -m1 -E '^(not )?ok [0-9]+' "$f" | cut -d: -f1)
 	nres=$(grep -a -cE '^(not )?ok [0-9]+' "$f")
 	nnot=$(grep -a -cE '^not ok [0-9]+' "$f")
 	nskip=$(grep -a -cE '^ok [0-9]+.*# SKIP' "$f")
@@ -137,24 +250,43 @@ tap() {
 		name=$(echo "$l" | sed -E 's/^not ok [0-9]+ *(- *)?//; s/ +# .*$//')
 		is_known "$kver" "$name" || fail "$base: $l"
 	done < <(grep -a -E '^not ok [0-9]+' "$f")
+	while IFS= read -r l; do
+		name=$(echo "$l" | sed -E 's/^ok [0-9]+ *(- *)?//; s/ +# SKIP.*$//')
+		if ! skip_reason "$alloc" "$(kernel_line "$kver")" "$name" > /dev/null; then
+			passed=$((passed - 1))
+			fail "$base: unexpected SKIP ($alloc, $(kernel_line "$kver")): $l"
+		fi
+	done < <(grep -a -E '^ok [0-9]+.*# SKIP' "$f")
 	if [ -z "$plan" ]; then
 		fail "$base: no TAP plan (exit status $status)"
-	elif [ "$nres" -lt "$plan" ]; then
+	elif [ "$nplans" -gt 1 ]; then
+		fail "$base: $nplans TAP plans"
+	elif [ -n "$first_at" ] && [ "$plan_at" -gt "$first_at" ]; then
+		fail "$base: TAP plan (line $plan_at) after its first result (line $first_at)"
+	elif [ "$nres" -ne "$plan" ]; then
 		fail "$base: $nres results for a plan of $plan (exit status $status)"
 	elif [ "$status" != 0 ] && [ "$nnot" -eq 0 ]; then
 		fail "$base: exit status $status with every result ok"
 	fi
 }
 
+# kernel_log WHAT LOG...: one check: every LOG (a boot's console and its
+# dmesg) is there, and none has a line that scripts/kernel-log-patterns.txt
+# names. A missing LOG (a guest that saved no dmesg) fails the check.
 kernel_log() {
-	local kver=$1 dir=$2 hits
-	hits=$(cat "$repo/build/$kver/console.log" "$dir/dmesg.txt" 2>/dev/null |
-		grep -a -E 'WARNING:|BUG:|Oops|Call Trace' | sort -u | head -n 20)
-	if [ -n "$hits" ]; then
-		fail "kernel log of $kver has warnings or oopses:"
-		echo "$hits" | sed 's/^/      /'
+	local what=$1 hits f missing=
+	shift
+	for f in "$@"; do
+		[ -r "$f" ] || missing="$missing ${f#"$repo"/}"
+	done
+	hits=$(cat "$@" 2>/dev/null |
+		grep -a -E -f <(grep -v -e '^#' -e '^$' "$patterns_file") |
+		sort -u | head -n 20)
+	if [ -n "$missing" ] || [ -n "$hits" ]; then
+		fail "kernel log of $what:${missing:+ missing$missing;}${hits:+ has warnings or oopses:}"
+		[ -z "$hits" ] || echo "$hits" | sed 's/^/      /'
 	else
-		echo "  kernel log: no WARNING/BUG/Oops/Call Trace"
+		echo "  kernel log of $what: none of scripts/kernel-log-patterns.txt"
 		pass
 	fi
 }
@@ -179,11 +311,14 @@ kernel() {
 		for f in "$dir"/tap-*.txt; do
 			[ -e "$f" ] && tap "$kver" "$f"
 		done
-		kernel_log "$kver" "$dir"
+		kernel_log "$kver" "$repo/build/$kver/console.log" "$dir/dmesg.txt"
 	fi
 	if [ -r "$repo/build/$kver/display/steps.txt" ]; then
 		echo "  display: $(grep -c '^pass ' "$repo/build/$kver/display/steps.txt") steps passed"
 		steps_file "$repo/build/$kver/display/steps.txt"
+		kernel_log "the $kver display boot" \
+			"$repo/build/$kver/display/console.log" \
+			"$repo/build/$kver/display/dmesg.txt"
 	else
 		fail "the display check did not run for $kver"
 	fi

@@ -1008,6 +1008,13 @@ int main(int argc, char **argv)
 	exporter.fd = -1;
 	out.fd = -1;
 	node = vlib_start(argc, argv, &imp, NULL);
+	/*
+	 * The peers and the pool 2, capture_import import_checks for YUYV
+	 * and (checked or skipped) NM12, capture_access 5, capture_sizes 6,
+	 * bad_fds 10, reuse_replace 5, output_import 11 (output_stream 3 of
+	 * them), lifetime 6.
+	 */
+	tap_plan(2 + 2 * ARRAY_SIZE(import_checks) + 5 + 6 + 10 + 5 + 11 + 6);
 	if (!tap_ok(open_peers(node), "dmabuf: exporter and output nodes found")) {
 		vlib_close(&imp);
 		return tap_done();

@@ -815,6 +815,12 @@ int main(int argc, char **argv)
 	page = sysconf(_SC_PAGESIZE);
 	kernel_612 = kernel_at_least_612();
 	path = vlib_start(argc, argv, &cap, NULL);
+	/*
+	 * Two results each: capture_import and output_loopback per exporter
+	 * and format, read_only and its read-only output_loopback.
+	 */
+	nfmt = node_formats(fourccs);
+	tap_plan(ARRAY_SIZE(all) * nfmt * 2 * 2 + 2 * 2);
 	out.fd = -1;
 	find_output(path);
 	tap_diag("output node %s%s", out_path, have_out ? "" : " not found");
@@ -836,7 +842,6 @@ int main(int argc, char **argv)
 	if (have_out)
 		vlib_set_fps(&out, 1, 60);
 
-	nfmt = node_formats(fourccs);
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		for (j = 0; j < nfmt; j++) {
 			capture_import(all[i], fourccs[j]);

@@ -1657,6 +1657,24 @@ static int find_nodes(void)
 	return 0;
 }
 
+/*
+ * The number of results, known before the first once the nodes are found:
+ * the output node 1, querycap 2, controls 2, outputs 5, ENUM_FMT, G_FMT and
+ * TRY_FMT 1 each, parm 5; output streaming 8 for MMAP and 8 for USERPTR (1
+ * when the output queue takes no USERPTR memory); 5 per looped format (6
+ * for YUYV); zero_copy 2.
+ */
+static unsigned int planned(const __u32 *fourccs, unsigned int n)
+{
+	unsigned int total = 1 + 2 + 2 + 5 + 3 + 5 + 8 + 2, i;
+
+	total += out.fd >= 0 && vlib_has_userptr(&out) ? 8 : 1;
+	for (i = 0; i < n; i++)
+		if (cap.mplane || fourccs[i] != V4L2_PIX_FMT_NV12M)
+			total += fourccs[i] == V4L2_PIX_FMT_YUYV ? 6 : 5;
+	return total;
+}
+
 int main(int argc, char **argv)
 {
 	static const __u32 loop_fourccs[] = {
@@ -1665,12 +1683,15 @@ int main(int argc, char **argv)
 	};
 	unsigned int i;
 	double t0;
+	int ret;
 
 	out.fd = -1;
 	peer.fd = -1;
 	cap_path = vlib_start(argc, argv, &cap, NULL);
 	t0 = vlib_now_sec();
-	if (!tap_ok(!find_nodes(), "loopback: the instance has an output node"))
+	ret = find_nodes();
+	tap_plan(planned(loop_fourccs, ARRAY_SIZE(loop_fourccs)));
+	if (!tap_ok(!ret, "loopback: the instance has an output node"))
 		return tap_done();
 	reset_queue(&cap, V4L2_MEMORY_MMAP);
 	vlib_set_ctrl(&cap, V4L2_CID_HFLIP, 0);

@@ -233,6 +233,8 @@ out:
 int main(int argc, char **argv)
 {
 	vlib_start(argc, argv, &d1, &d2);
+	/* non_owner 19 results, orphan_checks 9 */
+	tap_plan(19 + 9);
 	vlib_reqbufs(&d1, V4L2_MEMORY_MMAP, 0, NULL);
 	if (vlib_set_fmt(&d1, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, &fmt))
 		tap_diag("S_FMT: %s", strerror(errno));

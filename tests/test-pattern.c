@@ -77,16 +77,10 @@ static void check_controls(void)
 	tap_ok(ok, "pattern: test_pattern menu names");
 }
 
+/* Returns the number of formats ENUM_FMT gives, at most @max, in @list. */
 static int enum_formats(uint32_t *list, int max)
 {
-	static const uint32_t expected[] = {
-		V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_XBGR32,
-		V4L2_PIX_FMT_RGB565, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_NV12M,
-	};
-	int nexp = dev.mplane ? 6 : 5;
 	struct v4l2_fmtdesc fd;
-	char a[5], b[5];
-	bool ok = true;
 	int n;
 
 	for (n = 0; n < max; n++) {
@@ -97,6 +91,19 @@ static int enum_formats(uint32_t *list, int max)
 			break;
 		list[n] = fd.pixelformat;
 	}
+	return n;
+}
+
+static void check_format_list(const uint32_t *list, int n)
+{
+	static const uint32_t expected[] = {
+		V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_XBGR32,
+		V4L2_PIX_FMT_RGB565, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_NV12M,
+	};
+	int nexp = dev.mplane ? 6 : 5;
+	char a[5], b[5];
+	bool ok = true;
+
 	if (n != nexp) {
 		tap_diag("ENUM_FMT gave %d formats, expected %d", n, nexp);
 		ok = false;
@@ -110,7 +117,6 @@ static int enum_formats(uint32_t *list, int max)
 		}
 	}
 	tap_ok(ok, "pattern: enum_fmt list");
-	return n;
 }
 
 static bool is_yuv(uint32_t fourcc)
@@ -374,14 +380,26 @@ int main(int argc, char **argv)
 {
 	uint32_t formats[16];
 	int32_t hflip = -1, tp = -1;
-	unsigned int s;
+	unsigned int s, planned;
 	int n, i;
 
 	vlib_start(argc, argv, &dev, NULL);
+	n = enum_formats(formats, 16);
+	/*
+	 * 3 control checks, the format list, per format in the model and
+	 * size: its format and per variant its frames (bars: and the
+	 * counter band); one result for a format not in the model; live
+	 * hflip and the controls restored.
+	 */
+	planned = 3 + 1 + 2;
+	for (i = 0; i < n; i++)
+		planned += pattern_supported(formats[i]) ?
+			   ARRAY_SIZE(sizes) * (1 + ARRAY_SIZE(variants) + 1) : 1;
+	tap_plan(planned);
 	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
 	vlib_set_fps(&dev, 1, 30);
 	check_controls();
-	n = enum_formats(formats, 16);
+	check_format_list(formats, n);
 	for (i = 0; i < n; i++) {
 		if (!pattern_supported(formats[i])) {
 			char fcc[5];

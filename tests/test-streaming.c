@@ -525,9 +525,26 @@ static void framerate(void)
 	vlib_set_fps(&dev, 1, 30);
 }
 
+/*
+ * The number of results, known before the first: a run has 20 (s_fmt,
+ * setup 3, capture 9, restart 6 with its capture 2, reqbufs 0), 8 more
+ * with wakeups, 1 when the queue takes no USERPTR memory; framerate has 3.
+ */
+static unsigned int planned(void)
+{
+	unsigned int run_n = 20;
+	unsigned int user_n = vlib_has_userptr(&dev) ? run_n : 1;
+	unsigned int n = run_n + 8 + user_n;
+
+	if (dev.mplane)
+		n += run_n + user_n;
+	return n + 3;
+}
+
 int main(int argc, char **argv)
 {
 	vlib_start(argc, argv, &dev, NULL);
+	tap_plan(planned());
 	vlib_reqbufs(&dev, V4L2_MEMORY_MMAP, 0, NULL);
 	vlib_set_fps(&dev, 1, 30);
 	run(V4L2_MEMORY_MMAP, V4L2_PIX_FMT_YUYV, true);

@@ -74,7 +74,9 @@ void tap_diag(const char *fmt, ...)
 
 /*
  * Prints the plan at the end unless one was printed up front, and returns
- * the exit status of the test program.
+ * the exit status of the test program. A plan printed here comes after
+ * the results, which scripts/summarize.sh counts as a failure: a test
+ * calls tap_plan() before its first result.
  */
 int tap_done(void)
 {
