@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 	struct vlib_fmt fmt;
 
 	vlib_start(argc, argv, &cap, NULL);
+	tap_plan(5);
 	/* A DQBUF racing with STREAMOFF must not block the thread. */
 	fcntl(cap.fd, F_SETFL, fcntl(cap.fd, F_GETFL) | O_NONBLOCK);
 	fds_before = open_fds();
