@@ -61,6 +61,9 @@ build/utils/%: utils/%.c $(UTIL_LIBS) $(UTIL_HDRS)
 # test-race runs threads.
 build/tests/test-race: USER_LDLIBS += -pthread
 
+# vx-fuzz runs threads.
+build/utils/vx-fuzz: USER_LDLIBS += -pthread
+
 # libv4l2-expbuf is a libv4l2 application.
 build/utils/libv4l2-expbuf: USER_LDLIBS += -lv4l2
 
