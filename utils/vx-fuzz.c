@@ -306,6 +306,7 @@ struct worker {
 	unsigned int idx;
 	unsigned long op;
 	unsigned long budget;
+	const char *action;
 	pthread_t tid;
 	atomic_long deadline;
 	bool child;
@@ -418,8 +419,9 @@ static __printf(2, 3) void violation(struct worker *w, const char *fmt, ...)
 	va_list ap;
 
 	flockfile(stdout);
-	printf("vx-fuzz: VIOLATION seed %llu worker %u op %lu: ", opt.seed,
-	       w->idx, w->op);
+	printf("vx-fuzz: VIOLATION seed %llu worker %u%s op %lu (%s): ",
+	       opt.seed, w->idx, w->child ? " (forked child)" : "", w->op,
+	       w->action);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -1541,12 +1543,12 @@ static void op_mmap_buf(struct worker *w)
 	if (opt.prof == PROF_MMAP && r < 70) {
 		prot = PROT_READ | PROT_WRITE;
 		flags = MAP_SHARED;
-	} else if (r < 60 && buf_offset(w, v, &off, &len))
-		;
-	else if (r < 85)
-		len = v->sizeimage[0] ? v->sizeimage[0] : PAGE;
-	else
-		off = rnd(w, 1 << 14) * PAGE + (chance(w, 10) ? 1 : 0);
+	} else if (r >= 60 || !buf_offset(w, v, &off, &len)) {
+		if (r < 85)
+			len = v->sizeimage[0] ? v->sizeimage[0] : PAGE;
+		else
+			off = rnd(w, 1 << 14) * PAGE + (chance(w, 10) ? 1 : 0);
+	}
 	if (chance(w, 10))
 		len = chance(w, 50) ? len + PAGE : 0;
 	if (never_alloc(v))
@@ -2369,6 +2371,7 @@ static void run_worker(struct worker *w)
 		if (opt.verbose)
 			fprintf(stderr, "w%u%s #%lu %s\n", w->idx,
 				w->child ? "c" : "", w->op, a->name);
+		w->action = a->name;
 		a->fn(w);
 		w->op++;
 		atomic_fetch_add(&shm->ops, 1);
@@ -2599,13 +2602,21 @@ static void save_params(bool restore)
 	}
 }
 
-static void print_row(unsigned int s)
+static unsigned long errs_of(unsigned int s)
 {
-	unsigned long calls = 0, c;
+	unsigned long calls = 0;
 	unsigned int e;
 
 	for (e = 0; e < MAX_ERR; e++)
 		calls += atomic_load(&shm->stats[s][e]);
+	return calls;
+}
+
+static void print_row(unsigned int s)
+{
+	unsigned long calls = errs_of(s), c;
+	unsigned int e;
+
 	if (!calls)
 		return;
 	printf("  %-32s %9lu ", stat_names[s], calls);
@@ -2621,21 +2632,26 @@ static void print_row(unsigned int s)
 static void report(double secs)
 {
 	unsigned long ops = atomic_load(&shm->ops), errs[MAX_ERR] = { 0 };
-	unsigned int s, e, reached_n = 0;
+	unsigned int s, e, made = 0, ok = 0;
 
 	printf("vx-fuzz: calls and results by errno:\n");
 	for (s = 0; s < S_COUNT; s++) {
 		print_row(s);
 		for (e = 0; e < MAX_ERR; e++)
 			errs[e] += atomic_load(&shm->stats[s][e]);
-		reached_n += atomic_load(&shm->stats[s][0]) ||
-			     atomic_load(&shm->stats[s][EINVAL]) ? 1 : 0;
+		made += errs_of(s) ? 1 : 0;
+		ok += atomic_load(&shm->stats[s][0]) ? 1 : 0;
 	}
 	printf("vx-fuzz: states reached:\n");
 	for (s = 0; s < ST_COUNT; s++)
 		printf("  %-55s %lu\n", state_names[s],
 		       atomic_load(&shm->states[s]));
-	printf("vx-fuzz: calls reached: %u of %u\n", reached_n, S_COUNT);
+	printf("vx-fuzz: calls reached: %u of %u made, %u succeeded; never succeeded:",
+	       made, S_COUNT, ok);
+	for (s = 0; s < S_COUNT; s++)
+		if (!atomic_load(&shm->stats[s][0]))
+			printf(" %s", stat_names[s]);
+	printf("\n");
 	printf("vx-fuzz: errnos reached:");
 	for (e = 1; e < MAX_ERR; e++)
 		if (errs[e])
