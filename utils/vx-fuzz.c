@@ -418,6 +418,9 @@ static __printf(2, 3) void violation(struct worker *w, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* the first 20 are printed, all are counted */
+	if (atomic_fetch_add(&shm->violations, 1) >= 20)
+		return;
 	flockfile(stdout);
 	printf("vx-fuzz: VIOLATION seed %llu worker %u%s op %lu (%s): ",
 	       opt.seed, w->idx, w->child ? " (forked child)" : "", w->op,
@@ -428,7 +431,6 @@ static __printf(2, 3) void violation(struct worker *w, const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 	funlockfile(stdout);
-	atomic_fetch_add(&shm->violations, 1);
 }
 
 static int xioctl(int fd, unsigned long req, void *arg, enum call s)
@@ -1524,6 +1526,20 @@ static bool buf_offset(struct worker *w, struct res *v, off_t *off,
 	return true;
 }
 
+/* Tells a window from a lasting state: the same mmap 100 ms later. */
+static const char *remap_again(const struct res *v, size_t len, int prot,
+			       int flags, off_t off)
+{
+	void *addr;
+
+	usleep(100000);
+	addr = mmap(NULL, len, prot, flags, v->fd, off);
+	if (addr == MAP_FAILED)
+		return "100 ms later it fails";
+	munmap(addr, len);
+	return "100 ms later it still succeeds";
+}
+
 static void op_mmap_buf(struct worker *w)
 {
 	static const int prots[] = {
@@ -1557,8 +1573,9 @@ static void op_mmap_buf(struct worker *w)
 	count(S_MMAP, addr == MAP_FAILED ? -1 : 0);
 	if (addr != MAP_FAILED) {
 		if (never_alloc(v))
-			violation(w, "mmap at %#lx succeeded on handle %u that never allocated",
-				  (unsigned long)off, v->slot);
+			violation(w, "mmap at %#lx succeeded on never-allocating handle %u (%s)",
+				  (unsigned long)off, v->slot,
+				  remap_again(v, len, prot, flags, off));
 		add_map(addr, len, prot);
 	}
 	res_put(v);
