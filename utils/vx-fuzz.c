@@ -233,7 +233,7 @@ static const char *const state_names[ST_COUNT] = {
 	[ST_STREAMING] = "STREAMON succeeded",
 	[ST_TAKEOVER] = "queue taken by a new handle after the owner let go",
 	[ST_NONOWNER_MMAP_TRY] = "mmap by a never-allocating handle tried",
-	[ST_ORPHAN_MAP] = "mapping touched after REQBUFS(0) or close",
+	[ST_ORPHAN_MAP] = "buffer mapping touched after a later allocation",
 	[ST_IMPORT_OK] = "DMABUF QBUF succeeded",
 	[ST_STOLEN] = "new dma-buf fd replaced under EXPBUF/PRIME",
 	[ST_CHILDREN] = "forked children run",
@@ -289,7 +289,7 @@ struct res {
 	size_t len;
 	int prot;
 	pid_t pid;
-	bool freed_seen;
+	unsigned long map_seq;	/* take_seq + 1 of the queue when mapped */
 	/* R_VGEM: GEM handles and fences */
 	uint32_t gem[4];
 	uint32_t fence[4];
@@ -1488,11 +1488,16 @@ static void op_expbuf(struct worker *w)
 	res_put(v);
 }
 
-static void add_map(void *addr, size_t len, int prot)
+/* A mapping; @v: the video handle it maps buffer memory of, or NULL. */
+static void add_map(void *addr, size_t len, int prot, const struct res *v)
 {
 	struct res m;
 
 	memset(&m, 0, sizeof(m));
+	if (v) {
+		m.minor = v->minor;
+		m.map_seq = take_seq(v) + 1;
+	}
 	m.kind = R_MAP;
 	m.addr = addr;
 	m.len = len;
@@ -1576,7 +1581,7 @@ static void op_mmap_buf(struct worker *w)
 			violation(w, "mmap at %#lx succeeded on never-allocating handle %u (%s)",
 				  (unsigned long)off, v->slot,
 				  remap_again(v, len, prot, flags, off));
-		add_map(addr, len, prot);
+		add_map(addr, len, prot, v);
 	}
 	res_put(v);
 }
@@ -1619,6 +1624,9 @@ static void op_touch(struct worker *w)
 	if (!m)
 		return;
 	if (m->pid == getpid()) {
+		if (m->map_seq &&
+		    atomic_load(&shm->take_seq[m->minor & 255]) + 1 != m->map_seq)
+			reached(ST_ORPHAN_MAP);
 		sig = touch(m);
 		count(S_TOUCH, sig ? -1 : 0);
 		if (sig)
@@ -1660,7 +1668,7 @@ static void op_db_mmap(struct worker *w)
 		    MAP_PRIVATE, d->fd, off);
 	count(S_DB_MMAP, addr == MAP_FAILED ? -1 : 0);
 	if (addr != MAP_FAILED)
-		add_map(addr, len, prot);
+		add_map(addr, len, prot, NULL);
 	res_put(d);
 }
 
