@@ -21,6 +21,7 @@
 #   FUZZ_EXTRA               more vx-fuzz arguments
 #   TRINITY_COUNT (2000)     trinity syscalls per node, 0 to skip trinity
 #   TRINITY_SECONDS (240)    time bound of each trinity run
+#   TRINITY_DROPPRIVS (1)    1: trinity -X (as nobody), 0: as root
 #
 # Writes into $RESULTS: steps.txt ("pass STEP" / "fail STEP -- DETAIL"),
 # vx-fuzz.txt, trinity-NODE.txt, fuzz-done (last); vm-run.sh adds
@@ -46,6 +47,7 @@ profile=${FUZZ_PROFILE:-all}
 destructive=${FUZZ_DESTRUCTIVE:-1}
 tcount=${TRINITY_COUNT:-2000}
 tsecs=${TRINITY_SECONDS:-240}
+tdrop=${TRINITY_DROPPRIVS:-1}
 
 ko=$REPO/build/$KVER/vivid-expbuf.ko
 params="n_devs=2 multiplanar=1,2 node_types=0x101,0x101"
@@ -133,18 +135,27 @@ if [ "$tcount" -gt 0 ] && command -v trinity > /dev/null; then
 	# that can be switched off are (bpf, fanotify, inotify and
 	# userfaultfd cannot).
 	chmod 666 "${nodes[@]}"
+	tx=
+	[ "$tdrop" = 1 ] && tx=-X
 	cd /tmp || exit 1
 	for node in "${nodes[@]}"; do
 		name=$(cat "/sys/class/video4linux/${node##*/}/name")
 		log "trinity on $node ($name)"
-		timeout -k 10 "$tsecs" trinity -X -c ioctl -V "$node" \
+		timeout -k 10 "$tsecs" trinity ${tx:+"$tx"} -c ioctl -V "$node" \
 			-N "$tcount" -C 2 \
 			--disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm \
 			> "$RESULTS/trinity-$name.txt" 2>&1
 		tst=$?
+		# Without -q trinity logs every call it made.
+		calls=$(grep -c '\] ioctl(fd=' "$RESULTS/trinity-$name.txt")
 		case $tst in
-		0) pass "trinity $name ($tcount ioctls)" ;;
-		124) pass "trinity $name (stopped after ${tsecs} s)" ;;
+		0 | 124)
+			if [ "$calls" -gt 0 ]; then
+				pass "trinity $name (status $tst, $calls ioctls)"
+			else
+				fail "trinity $name" "status $tst, no ioctl made in ${tsecs} s"
+			fi
+			;;
 		*) fail "trinity $name" "status $tst: $(tail -n 2 "$RESULTS/trinity-$name.txt" | tr '\n' ' ')" ;;
 		esac
 	done
