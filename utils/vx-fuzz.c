@@ -661,12 +661,13 @@ static bool open_handle(struct worker *w, const char *path, bool want_out,
 				     O_WRONLY };
 	struct v4l2_capability cap;
 	int mode = modes[rnd(w, ARRAY_SIZE(modes))];
+	bool nonblock = chance(w, 50) && opt.prof != PROF_DQBUF;
 	struct stat st;
 	int fd;
 
 	if (opt.prof == PROF_MMAP)
 		mode = O_RDWR;
-	fd = open(path, mode | O_CLOEXEC | (chance(w, 50) ? O_NONBLOCK : 0));
+	fd = open(path, mode | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
 	count(S_OPEN, fd);
 	if (fd < 0)
 		return false;
@@ -2164,16 +2165,19 @@ static void sc_takeover(struct worker *w)
 		res_put(v);
 		return;
 	}
+	/* the new handle is ready first: the queue changes hands at once */
+	if (!open_handle(w, path, false, &n)) {
+		res_put(v);
+		return;
+	}
 	type = (int)v->type;
 	xioctl(v->fd, VIDIOC_STREAMOFF, &type, S_STREAMOFF);
 	do_reqbufs(v, v->type, v->mem ? v->mem : V4L2_MEMORY_MMAP, 0);
+	stream_up(w, &n, V4L2_MEMORY_MMAP);
 	if (chance(w, 20))
 		res_kill(v);
 	else
 		res_put(v);
-	if (!open_handle(w, path, false, &n))
-		return;
-	stream_up(w, &n, V4L2_MEMORY_MMAP);
 	if (n.count)
 		reached(ST_TAKEOVER);
 	if (!res_add(&n))
