@@ -53,6 +53,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1378,6 +1379,36 @@ static void check_dequeued(struct worker *w, const struct res *v,
 			  v->slot, b->index, (long)b->timestamp.tv_sec - 1);
 }
 
+/*
+ * A DQBUF may run at SCHED_IDLE: once woken it then waits for the CPUs to
+ * be free, so whatever another thread does meanwhile (take the queue over)
+ * happens before the DQBUF looks at the queue again.
+ */
+static bool sched_idle(struct worker *w)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	if (!chance(w, opt.prof == PROF_DQBUF ? 50 : 5))
+		return false;
+	return !pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+}
+
+static void sched_normal(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+}
+
+/* Keeps a CPU busy for up to 20 ms, with cheap system calls. */
+static void op_spin(struct worker *w)
+{
+	double end = now_sec() + rnd(w, 20) / 1000.0;
+
+	while (now_sec() < end)
+		getppid();
+}
+
 static void op_dqbuf(struct worker *w)
 {
 	struct v4l2_plane pl[MAX_PL];
@@ -1385,6 +1416,7 @@ static void op_dqbuf(struct worker *w)
 	struct v4l2_buffer b;
 	struct res *v = get_video(w);
 	double t0, dt;
+	bool idle;
 	int ret;
 
 	if (!v)
@@ -1392,10 +1424,13 @@ static void op_dqbuf(struct worker *w)
 	init_buf(w, v, &b, pl, pick_memory(w, v), 0);
 	if (V4L2_TYPE_IS_MULTIPLANAR(b.type) && chance(w, 90))
 		b.length = MAX_PL;
+	idle = sched_idle(w);
 	seq0 = take_seq(v);
 	t0 = now_sec();
 	ret = bioctl(w, v->fd, VIDIOC_DQBUF, &b, S_DQBUF);
 	dt = now_sec() - t0;
+	if (idle)
+		sched_normal();
 	seq1 = take_seq(v);
 	if (dt >= 0.02) {
 		reached(ST_DQ_BLOCKED);
@@ -2340,6 +2375,7 @@ static const struct action actions[] = {
 	{ "qbuf", op_qbuf, { 45, 40, 0 } },
 	{ "dqbuf", op_dqbuf, { 40, 80, 0 } },
 	{ "stream", op_stream, { 25, 20, 0 } },
+	{ "spin", op_spin, { 2, 30, 0 } },
 	{ "expbuf", op_expbuf, { 30, 0, 5 } },
 	{ "mmap_buf", op_mmap_buf, { 20, 0, 200 } },
 	{ "touch", op_touch, { 10, 0, 5 } },
