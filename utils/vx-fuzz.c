@@ -17,12 +17,14 @@
  * Scenario operations (stream, take over a queue, export everything, loop
  * capture buffers into the output) get the queues into deep states fast.
  *
- * Every worker thread has its own PRNG, derived from SEED and its index,
- * and a fixed share of OPS: the same seed and options replay the same
- * choices, until the kernel's answers (or the timing of other workers)
- * differ. Every blocking call is bounded: a watchdog thread interrupts a
- * worker stuck for more than 1.5 s with a signal, and alarm() ends a
- * process that outlives -T by far.
+ * Every worker thread has its own PRNG stream, derived from SEED and its
+ * index, and a fixed share of OPS; each operation draws its own seed from
+ * the stream. So the same seed and options replay the same sequence of
+ * actions per worker, and each action makes the same choices until the
+ * kernel's answers (or what other workers left in the tables) differ.
+ * Every blocking call is bounded: a watchdog thread interrupts a worker
+ * stuck for more than 1.5 s with a signal, and alarm() ends a process
+ * that outlives -T by far.
  *
  * Resources (video handles, dma-bufs, mappings, sync_files, vgem and
  * sw_sync fds) live in a per-process table shared by its threads; they are
@@ -303,7 +305,8 @@ struct node {
 };
 
 struct worker {
-	uint64_t rng;
+	uint64_t stream;	/* one value per operation */
+	uint64_t rng;		/* the current operation's choices */
 	unsigned int idx;
 	unsigned long op;
 	unsigned long budget;
@@ -2108,7 +2111,7 @@ static __attribute__((noreturn)) void child_main(struct worker *parent,
 
 	pthread_mutex_init(&lock, NULL);
 	memset(w, 0, sizeof(*w));
-	w->rng = seed;
+	w->stream = seed;
 	w->idx = idx;
 	w->child = true;
 	w->budget = CHILD_OPS;
@@ -2432,6 +2435,12 @@ static void run_worker(struct worker *w)
 	while (w->op < w->budget && !atomic_load(&shm->stop) &&
 	       now_sec() < t_end) {
 		maybe_rescan();
+		/*
+		 * Each operation has a PRNG of its own, seeded from the
+		 * worker's stream: the action of op N is the same in every
+		 * run, whatever the ops before it found.
+		 */
+		w->rng = splitmix(&w->stream);
 		a = pick_action(w);
 		if (opt.verbose)
 			fprintf(stderr, "w%u%s #%lu %s\n", w->idx,
@@ -2542,7 +2551,7 @@ static int proc_main(unsigned int p)
 	n_workers = opt.threads;
 	for (i = 0; i < n_workers; i++) {
 		workers[i].idx = p * opt.threads + i;
-		workers[i].rng = opt.seed + workers[i].idx;
+		workers[i].stream = opt.seed + workers[i].idx;
 		workers[i].budget = budget_of(workers[i].idx);
 		if (pthread_create(&workers[i].tid, NULL, worker_main,
 				   &workers[i]))
