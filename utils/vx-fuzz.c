@@ -2137,7 +2137,14 @@ static void op_fork(struct worker *w)
 	w->budget -= CHILD_OPS;
 	atomic_fetch_add(&shm->children, 1);
 	fflush(stdout);
+	/*
+	 * With the table locked no release is half done (fd closed, entry
+	 * still there): the child's table matches its fds exactly.
+	 */
+	pthread_mutex_lock(&lock);
 	pid = fork();
+	if (pid)
+		pthread_mutex_unlock(&lock);
 	count(S_FORK, pid);
 	if (pid < 0)
 		atomic_fetch_sub(&shm->children, 1);
