@@ -49,7 +49,7 @@ case "$kver" in
 *-vxdebug) export VM_MACHINE=${VM_MACHINE:-q35} ;;
 esac
 # vx-fuzz, trinity on four nodes, boot and rmmod, with room to spare.
-timeout_s=$((secs + 4 * ${TRINITY_SECONDS:-240} + 600))
+timeout_s=$((secs + 4 * ${TRINITY_SECONDS:-60} + 600))
 echo "fuzz: booting $kver, $ops operations, at most $secs s of vx-fuzz"
 start=$(date +%s)
 VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_APPEND=${VM_APPEND:-loglevel=5} \

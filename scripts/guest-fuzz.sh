@@ -20,7 +20,7 @@
 #   FUZZ_DESTRUCTIVE (1)     1: also unbind/bind (-U) and rmmod (-R)
 #   FUZZ_EXTRA               more vx-fuzz arguments
 #   TRINITY_COUNT (2000)     trinity syscalls per node, 0 to skip trinity
-#   TRINITY_SECONDS (240)    time bound of each trinity run
+#   TRINITY_SECONDS (60)     time bound of each trinity run
 #   TRINITY_DROPPRIVS (1)    1: trinity -X (as nobody), 0: as root
 #
 # Writes into $RESULTS: steps.txt ("pass STEP" / "fail STEP -- DETAIL"),
@@ -46,7 +46,7 @@ threads=${FUZZ_THREADS:-3}
 profile=${FUZZ_PROFILE:-all}
 destructive=${FUZZ_DESTRUCTIVE:-1}
 tcount=${TRINITY_COUNT:-2000}
-tsecs=${TRINITY_SECONDS:-240}
+tsecs=${TRINITY_SECONDS:-60}
 tdrop=${TRINITY_DROPPRIVS:-1}
 
 ko=$REPO/build/$KVER/vivid-expbuf.ko
