@@ -9,6 +9,7 @@
 #   make check             everything, in QEMU, on the 6.1 and 6.12 kernels
 #   make demo              capture one frame to out/demo.png
 #   make bench             zero-copy pipeline CPU cost, in QEMU, to out/bench.txt
+#   make fuzz              vx-fuzz and trinity on the 6.1 kernel, in QEMU
 #
 # Every output goes to build/ and out/.
 
@@ -30,7 +31,7 @@ UTIL_HDRS := $(wildcard utils/*.h)
 UTIL_SRCS := $(filter-out $(UTIL_LIBS),$(wildcard utils/*.c))
 UTIL_BINS := $(patsubst utils/%.c,build/utils/%,$(UTIL_SRCS))
 
-.PHONY: all deps modules tests utils lint check demo bench clean
+.PHONY: all deps modules tests utils lint check demo bench fuzz clean
 
 all: modules tests utils
 
@@ -61,6 +62,9 @@ build/utils/%: utils/%.c $(UTIL_LIBS) $(UTIL_HDRS)
 # test-race runs threads.
 build/tests/test-race: USER_LDLIBS += -pthread
 
+# vx-fuzz runs threads.
+build/utils/vx-fuzz: USER_LDLIBS += -pthread
+
 # libv4l2-expbuf is a libv4l2 application.
 build/utils/libv4l2-expbuf: USER_LDLIBS += -lv4l2
 
@@ -75,6 +79,9 @@ demo: deps
 
 bench: deps
 	@scripts/bench.sh
+
+fuzz: deps
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf build out

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fuzz.sh: what `make fuzz` does. Builds the module and the tools, boots a
+# kernel in QEMU with scripts/guest-fuzz.sh (vx-fuzz, then trinity, then
+# rmmod), and prints the seed, the operations, the seconds, the calls and
+# errnos reached and a verdict. The verdict fails on a vx-fuzz violation,
+# a failed guest step, or a kernel report in the guest's dmesg or on the
+# serial console (BUG:, WARNING:, KASAN, UBSAN, Oops, Call Trace, ...).
+#
+# Environment:
+#   FUZZ_KVER      kernel to boot (default: the 6.1 one of kvers.sh --check);
+#                  a debug kernel (release ending in -vxdebug) boots with
+#                  VM_MACHINE=q35, which vm-run.sh may or may not honour
+#   FUZZ_OPS       vx-fuzz operations (default 1000000)
+#   FUZZ_SECONDS   vx-fuzz time bound (default 3000)
+#   FUZZ_SEED, FUZZ_PROCS, FUZZ_THREADS, FUZZ_PROFILE, FUZZ_DESTRUCTIVE,
+#   FUZZ_EXTRA, TRINITY_COUNT, TRINITY_SECONDS: see scripts/guest-fuzz.sh
+# They reach the guest through build/fuzz.conf. Exit status 0 only for a
+# clean verdict.
+
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 1
+
+kver=${FUZZ_KVER:-$(scripts/kvers.sh --check 2>/dev/null | grep '^6\.1\.' | head -n 1)}
+if [ -z "$kver" ]; then
+	echo "fuzz: no 6.1 kernel found (scripts/kvers.sh --check)" >&2
+	exit 1
+fi
+ops=${FUZZ_OPS:-1000000}
+secs=${FUZZ_SECONDS:-3000}
+
+make --no-print-directory utils || exit 1
+scripts/build-module.sh "$kver" || exit 1
+
+mkdir -p build
+{
+	echo "FUZZ_OPS=$ops"
+	echo "FUZZ_SECONDS=$secs"
+	for v in FUZZ_SEED FUZZ_PROCS FUZZ_THREADS FUZZ_PROFILE \
+		FUZZ_DESTRUCTIVE FUZZ_EXTRA TRINITY_COUNT TRINITY_SECONDS; do
+		[ -n "${!v:-}" ] && echo "$v=${!v}"
+	done
+} > build/fuzz.conf
+
+case "$kver" in
+*-vxdebug) export VM_MACHINE=${VM_MACHINE:-q35} ;;
+esac
+# vx-fuzz, trinity on four nodes, boot and rmmod, with room to spare.
+timeout_s=$((secs + 4 * ${TRINITY_SECONDS:-60} + 600))
+echo "fuzz: booting $kver, $ops operations, at most $secs s of vx-fuzz"
+start=$(date +%s)
+VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_APPEND=${VM_APPEND:-loglevel=5} \
+	scripts/vm-run.sh "$kver" scripts/guest-fuzz.sh
+vm_status=$?
+echo "fuzz: guest ran $(($(date +%s) - start)) s, status $vm_status"
+
+res=build/$kver/results
+console=build/$kver/console.log
+out=$res/vx-fuzz.txt
+verdict=ok
+why=()
+
+if [ -r "$out" ]; then
+	grep -E '^vx-fuzz: (seed|ops|calls reached|errnos reached|violations|VIOLATION)' "$out"
+	grep -A 20 '^vx-fuzz: states reached' "$out" | sed -n '1,14p'
+else
+	why+=("no vx-fuzz output")
+fi
+[ "$vm_status" -eq 0 ] || why+=("guest status $vm_status")
+if [ -r "$res/steps.txt" ]; then
+	grep '^fail ' "$res/steps.txt" && why+=("failed guest steps")
+	[ -e "$res/fuzz-done" ] || why+=("guest-fuzz.sh did not finish")
+else
+	why+=("no steps.txt")
+fi
+pattern='BUG:|WARNING:|KASAN|UBSAN|Oops|Call Trace|general protection|INFO: task .* blocked|rcu_sched detected stall|DMA-API:|ODEBUG:|kmemleak: .* new suspected'
+for f in "$res/dmesg.txt" "$console"; do
+	[ -r "$f" ] || continue
+	if grep -a -q -E "$pattern" "$f"; then
+		echo "fuzz: kernel report in $f:"
+		grep -a -E -m 10 "$pattern" "$f"
+		why+=("kernel report in ${f##*/}")
+	fi
+done
+[ -r "$res/dmesg.txt" ] || why+=("no dmesg.txt")
+
+[ ${#why[@]} -eq 0 ] || verdict="FAIL (${why[*]})"
+echo "fuzz: results in $res"
+echo "fuzz: verdict $verdict"
+[ "$verdict" = ok ]
