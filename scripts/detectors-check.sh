@@ -84,7 +84,7 @@ else
 fi
 
 start=$(date +%s)
-VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-900} VM_APPEND="$append ${VM_APPEND:-}" \
+VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-1800} VM_APPEND="$append ${VM_APPEND:-}" \
 	"$repo/scripts/vm-run.sh" "$kver" "$repo/scripts/guest-detectors.sh" \
 	"${qemu_args[@]}"
 vm_status=$?
