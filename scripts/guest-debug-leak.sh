@@ -40,6 +40,7 @@ for d in /sys/class/video4linux/video*; do
 			-d "/dev/${d##*/}" --stream-mmap --stream-count=5 \
 			--stream-to=/dev/null
 		# timeout's status is 124 when it sent the SIGTERM.
+		# shellcheck disable=SC2016
 		step "hold an exported dma-buf of ${d##*/}" sh -c \
 			'timeout -s TERM 10 "$0" -d "$1"; [ $? -eq 124 ]' \
 			"$REPO/build/utils/dmabuf-hold" "/dev/${d##*/}"
