@@ -14,7 +14,13 @@
 # serial console out of stdout (it always goes to build/KVER/console.log),
 # VM_APPEND for more kernel arguments (e.g. loglevel=5), VM_MONITOR=PATH
 # to put the QEMU monitor on a unix socket at PATH (e.g. for `screendump`;
-# the serial console stays on stdio).
+# the serial console stays on stdio). VM_MACHINE (QEMU -machine, default
+# QEMU's own, pc), VM_ACCEL (QEMU -accel, default tcg) and VM_MEM (guest
+# memory, default 2G) serve the debug kernel (scripts/debug-tier.sh):
+# VM_MACHINE=q35 (on pc a KASAN kernel spent 6-25 s in 9p setup),
+# VM_ACCEL=tcg,thread=single (multi-threaded TCG crashed on an int3 in
+# kernel text patching under a fuzzer). Modules built into the kernel
+# (9p and virtio in the debug kernel) are left out of the initramfs.
 #
 # EXTRA-QEMU-ARGS go last on the QEMU command line, e.g. `-vga cirrus` to
 # give the guest a cirrus display (QEMU has no window, -nographic: the
@@ -40,6 +46,10 @@ results=$out/results
 initramfs=$out/initramfs.cpio.gz
 console=$out/console.log
 timeout_s=${VM_TIMEOUT:-1200}
+accel=${VM_ACCEL:-tcg}
+mem=${VM_MEM:-2G}
+machine=()
+[ -z "${VM_MACHINE:-}" ] || machine=(-machine "$VM_MACHINE")
 
 kernel=/boot/vmlinuz-$kver
 if [ ! -r "$kernel" ] || [ ! -d "/lib/modules/$kver" ]; then
@@ -64,7 +74,11 @@ mod_closure() {
 	}
 	case "$file" in
 	/*) ;;
-	*) return 0 ;;	# (builtin)
+	"(builtin)") return 0 ;;	# built in: so are its dependencies
+	*)
+		echo "vm-run: module $mod of $kver: unexpected file name '$file'" >&2
+		return 1
+		;;
 	esac
 	for dep in $(modinfo -k "$kver" -F depends "$mod" | tr ',' ' '); do
 		mod_closure "$dep"
@@ -132,8 +146,10 @@ poweroff -f
 EOF
 }
 
-# The initramfs is rebuilt when this script is newer than it.
-if [ ! -s "$initramfs" ] || [ "$initramfs" -ot "$0" ]; then
+# The initramfs is rebuilt when this script or the kernel's modules
+# (a reinstalled kernel may build in what was a module) are newer than it.
+if [ ! -s "$initramfs" ] || [ "$initramfs" -ot "$0" ] ||
+	[ "$initramfs" -ot "/lib/modules/$kver/modules.dep" ]; then
 	echo "vm-run: building $initramfs"
 	tmp=$(mktemp -d "$out/initramfs.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
@@ -143,7 +159,8 @@ if [ ! -s "$initramfs" ] || [ "$initramfs" -ot "$0" ]; then
 	chmod 755 "$tmp/init"
 	seen=
 	: > "$tmp/modules.list"
-	for f in $(mod_closure 9p; mod_closure 9pnet_virtio; mod_closure virtio_pci); do
+	files=$(mod_closure 9p && mod_closure 9pnet_virtio && mod_closure virtio_pci)
+	for f in $files; do
 		name=$(basename "$f")
 		case "$name" in
 		*.ko.xz) name=${name%.xz}; xz -dc "$f" > "$tmp/modules/$name" ;;
@@ -181,11 +198,12 @@ if [ -n "${VM_MONITOR:-}" ]; then
 	monitor=(-monitor "unix:$VM_MONITOR,server,nowait")
 fi
 
-echo "vm-run: booting $kver (timeout ${timeout_s}s, console: $console)"
+echo "vm-run: booting $kver (${VM_MACHINE:+machine $VM_MACHINE, }accel $accel, timeout ${timeout_s}s, console: $console)"
 start=$(date +%s)
 set +e
 timeout -k 10 "$timeout_s" \
-	qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot -nic none \
+	qemu-system-x86_64 "${machine[@]}" -accel "$accel" -m "$mem" -smp 2 \
+	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initramfs" \
 	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests ${VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
