@@ -10,6 +10,7 @@
 #   make demo              capture one frame to out/demo.png
 #   make bench             zero-copy pipeline CPU cost, in QEMU, to out/bench.txt
 #   make fuzz              vx-fuzz and trinity on the 6.1 kernel, in QEMU
+#   make debug-check       the debug-kernel tier: detectors, fuzz, attacks
 #
 # Every output goes to build/ and out/.
 
@@ -31,7 +32,8 @@ UTIL_HDRS := $(wildcard utils/*.h)
 UTIL_SRCS := $(filter-out $(UTIL_LIBS),$(wildcard utils/*.c))
 UTIL_BINS := $(patsubst utils/%.c,build/utils/%,$(UTIL_SRCS))
 
-.PHONY: all deps modules tests utils lint check demo bench fuzz clean
+.PHONY: all deps modules tests utils lint check demo bench fuzz debug-check \
+	clean
 
 all: modules tests utils
 
@@ -82,6 +84,9 @@ bench: deps
 
 fuzz: deps
 	@scripts/fuzz.sh
+
+debug-check: deps
+	@scripts/debug-check.sh
 
 clean:
 	rm -rf build out

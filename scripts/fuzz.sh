@@ -76,12 +76,12 @@ if [ -r "$res/steps.txt" ]; then
 else
 	why+=("no steps.txt")
 fi
-pattern='BUG:|WARNING:|KASAN|UBSAN|Oops|Call Trace|general protection|INFO: task .* blocked|rcu_sched detected stall|DMA-API:|ODEBUG:|kmemleak: .* new suspected'
+patterns=$(grep -v -e '^#' -e '^$' scripts/kernel-log-patterns.txt)
 for f in "$res/dmesg.txt" "$console"; do
 	[ -r "$f" ] || continue
-	if grep -a -q -E "$pattern" "$f"; then
+	if grep -a -q -E -e "$patterns" "$f"; then
 		echo "fuzz: kernel report in $f:"
-		grep -a -E -m 10 "$pattern" "$f"
+		grep -a -E -m 10 -e "$patterns" "$f"
 		why+=("kernel report in ${f##*/}")
 	fi
 done

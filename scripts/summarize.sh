@@ -291,6 +291,33 @@ kernel_log() {
 	fi
 }
 
+# debug_kernel KVER: whether KVER is the debug kernel of the debug tier.
+debug_kernel() { case "$1" in *-vxdebug) return 0 ;; esac; return 1; }
+
+# debug_tier KVER: the parts of the debug tier (scripts/debug-check.sh)
+# besides its guest-debug.sh boot: its own steps, the detector self-test
+# (whose boot's log is full of reports on purpose: not scanned) and the
+# fuzz boot, whose log is.
+debug_tier() {
+	local d=$repo/build/$1
+	steps_file "$d/tier-steps.txt"
+	if [ -r "$d/detectors/steps.txt" ]; then
+		echo "  detectors: $(grep -c '^pass ' "$d/detectors/steps.txt") steps passed"
+		steps_file "$d/detectors/steps.txt"
+	else
+		fail "the detector self-test did not run for $1"
+	fi
+	if [ -r "$d/fuzz/steps.txt" ]; then
+		echo "  fuzz: $(grep -c '^pass ' "$d/fuzz/steps.txt") steps passed;" \
+			"$(grep -a -h -m1 '^vx-fuzz: ops' "$d/fuzz/vx-fuzz.txt" 2>/dev/null)"
+		steps_file "$d/fuzz/steps.txt"
+		kernel_log "the $1 fuzz boot" "$d/fuzz/console.log" \
+			"$d/fuzz/dmesg.txt"
+	else
+		fail "the fuzz run did not run for $1"
+	fi
+}
+
 kernel() {
 	local kver=$1 dir=$repo/build/$1/results f
 	local p0=$passed f0=$failed k0=$known s0=$skew
@@ -311,9 +338,17 @@ kernel() {
 		for f in "$dir"/tap-*.txt; do
 			[ -e "$f" ] && tap "$kver" "$f"
 		done
-		kernel_log "$kver" "$repo/build/$kver/console.log" "$dir/dmesg.txt"
+		if debug_kernel "$kver"; then
+			kernel_log "$kver" "$repo/build/$kver/console.log" \
+				"$dir/dmesg.txt" "$dir/kmemleak.txt"
+		else
+			kernel_log "$kver" "$repo/build/$kver/console.log" \
+				"$dir/dmesg.txt"
+		fi
 	fi
-	if [ -r "$repo/build/$kver/display/steps.txt" ]; then
+	if debug_kernel "$kver"; then
+		debug_tier "$kver"
+	elif [ -r "$repo/build/$kver/display/steps.txt" ]; then
 		echo "  display: $(grep -c '^pass ' "$repo/build/$kver/display/steps.txt") steps passed"
 		steps_file "$repo/build/$kver/display/steps.txt"
 		kernel_log "the $kver display boot" \
