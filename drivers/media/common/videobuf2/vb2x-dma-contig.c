@@ -22,6 +22,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <media/vb2x-budget.h>
 #include <media/vb2x-dma-contig.h>
@@ -64,12 +65,40 @@ static void vb2x_dc_free(struct vb2x_mem *mem)
 	kfree(buf);
 }
 
-static int vb2x_dc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt)
+/*
+ * The block is one run of pages (the DMA API's own table of it has one
+ * entry); it is cut into entries of at most @max_seg bytes for importers
+ * whose device takes no longer DMA segments.
+ */
+static int vb2x_dc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt,
+			       unsigned int max_seg)
 {
 	struct vb2x_dc_buf *buf = to_dc_buf(mem);
+	unsigned long done = 0, len;
+	struct scatterlist *sg;
+	struct sg_table whole;
+	struct page *first;
+	unsigned int i;
+	int ret;
 
-	return dma_get_sgtable_attrs(buf->dev, sgt, mem->vaddr, buf->dma_addr,
-				     mem->size, VB2X_DC_ATTRS);
+	ret = dma_get_sgtable_attrs(buf->dev, &whole, mem->vaddr, buf->dma_addr,
+				    mem->size, VB2X_DC_ATTRS);
+	if (ret)
+		return ret;
+	first = sg_page(whole.sgl);
+	sg_free_table(&whole);
+
+	max_seg = max_t(unsigned int, rounddown(max_seg, PAGE_SIZE), PAGE_SIZE);
+	ret = sg_alloc_table(sgt, DIV_ROUND_UP(mem->size, max_seg),
+			     GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(sgt, sg, i) {
+		len = min_t(unsigned long, mem->size - done, max_seg);
+		sg_set_page(sg, first + (done >> PAGE_SHIFT), len, 0);
+		done += len;
+	}
+	return 0;
 }
 
 /* dma_mmap_attrs() maps by PFN from vma->vm_pgoff on, within the block. */

@@ -6,7 +6,8 @@
  * Each dma-buf holds a reference to the plane's memory from export to its
  * release, and each mmap() VMA of a dma-buf one more from mmap (or the
  * VMA's open) to its close. Importers get a scatter list of the plane's
- * pages (from &vb2x_mem_kind.get_sgtable: one entry for contiguous
+ * pages (from &vb2x_mem_kind.get_sgtable, in entries no longer than the
+ * importing device's maximum DMA segment size; as few for contiguous
  * memory), mapped for their device in the direction they ask; the DMA
  * mapping is made at the first map and kept until detach, so an importer
  * that maps and unmaps for every frame pays for one mapping. An importer
@@ -70,7 +71,8 @@ static int vb2x_dmabuf_attach(struct dma_buf *dbuf,
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
-	ret = mem->kind->get_sgtable(mem, &a->sgt);
+	ret = mem->kind->get_sgtable(mem, &a->sgt,
+				     dma_get_max_seg_size(attach->dev));
 	if (ret) {
 		kfree(a);
 		return ret;
@@ -113,7 +115,8 @@ static struct sg_table *vb2x_dmabuf_map_extra(struct dma_buf_attachment *attach,
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = mem->kind->get_sgtable(mem, sgt);
+	ret = mem->kind->get_sgtable(mem, sgt,
+				     dma_get_max_seg_size(attach->dev));
 	if (ret)
 		goto free;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);

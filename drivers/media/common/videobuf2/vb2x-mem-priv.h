@@ -29,7 +29,9 @@ struct vm_area_struct;
  * @free: free the memory and the struct embedding @mem; called once, by
  *	the last vb2x_mem_put(), after the reservation object and the budget
  *	charge are gone
- * @get_sgtable: fill @sgt (not yet allocated) with the memory's pages, in
+ * @get_sgtable: fill @sgt (not yet allocated) with the memory's pages, no
+ *	entry longer than @max_seg bytes (the importing device's maximum DMA
+ *	segment size, at least a page), in
  *	as few entries as the memory allows; return 0 or a negative errno
  * @remap_pfn: map the pages vma->vm_pgoff on of the memory into @vma by
  *	PFN (the VMA becomes VM_PFNMAP); the caller has checked that the VMA
@@ -40,7 +42,8 @@ struct vm_area_struct;
  */
 struct vb2x_mem_kind {
 	void	(*free)(struct vb2x_mem *mem);
-	int	(*get_sgtable)(struct vb2x_mem *mem, struct sg_table *sgt);
+	int	(*get_sgtable)(struct vb2x_mem *mem, struct sg_table *sgt,
+			       unsigned int max_seg);
 	int	(*remap_pfn)(struct vb2x_mem *mem, struct vm_area_struct *vma);
 	void	(*sync_vaddr)(struct vb2x_mem *mem, bool for_cpu);
 };

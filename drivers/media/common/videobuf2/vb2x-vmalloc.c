@@ -68,12 +68,16 @@ static void vb2x_vmalloc_free(struct vb2x_mem *mem)
 	kfree(buf);
 }
 
-static int vb2x_vmalloc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt)
+static int vb2x_vmalloc_get_sgtable(struct vb2x_mem *mem, struct sg_table *sgt,
+				    unsigned int max_seg)
 {
 	struct vb2x_vmalloc_buf *buf = to_vmalloc_buf(mem);
 
-	return sg_alloc_table_from_pages(sgt, buf->pages, buf->n_pages, 0,
-					 mem->size, GFP_KERNEL_ACCOUNT);
+	return sg_alloc_table_from_pages_segment(sgt, buf->pages, buf->n_pages,
+						 0, mem->size,
+						 max_t(unsigned int, max_seg,
+						       PAGE_SIZE),
+						 GFP_KERNEL_ACCOUNT);
 }
 
 static int vb2x_vmalloc_remap_pfn(struct vb2x_mem *mem,
