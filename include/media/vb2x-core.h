@@ -126,9 +126,9 @@ struct vb2x_plane {
  *	handed to the running driver (capture MMAP) or by
  *	vb2x_buffer_begin_access() (DMABUF), taken and signalled by
  *	vb2x_buffer_done() or when streaming stops.
- * @queued_ns: when the buffer was handed to the driver (CLOCK_MONOTONIC
- *	ns); fences of others that signalled with an error before then are
- *	not this queueing's concern
+ * @queued_ns: DMABUF only: when the buffer was handed to the driver
+ *	(CLOCK_MONOTONIC ns); fences of others that signalled with an error
+ *	before then are not this queueing's concern
  * @fence_wait_since: when vb2x_buffer_begin_access() first found a fence
  *	pending since the buffer was queued (CLOCK_MONOTONIC ns), 0 if it
  *	has not; used only by the driver's thread that asks

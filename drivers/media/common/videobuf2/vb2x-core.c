@@ -589,7 +589,9 @@ static void vb2x_enqueue(struct vb2x_buffer *vb)
 	int ret;
 
 	vb->state = VB2X_BUF_STATE_ACTIVE;
-	vb->queued_ns = ktime_get_ns();
+	/* Only the fence checks of imported buffers look at the time. */
+	if (vb->memory == VB2X_MEMORY_DMABUF)
+		vb->queued_ns = ktime_get_ns();
 	vb->fence_wait_since = 0;
 	atomic_inc(&q->owned_by_drv_count);
 	ret = vb2x_fence_enqueue(vb);
