@@ -30,39 +30,9 @@ struct vb2x_budget {
 	unsigned long	(*limit)(void);
 };
 
-/**
- * vb2x_budget_create() - create a budget
- * @limit: returns the current limit in bytes, read at each charge
- *
- * Return: the budget holding one reference for the caller, or NULL.
- */
 struct vb2x_budget *vb2x_budget_create(unsigned long (*limit)(void));
-
-/**
- * vb2x_budget_put() - drop the creator's reference
- * @budget: the budget, or NULL
- *
- * The budget is freed once no allocation is charged to it any more.
- */
 void vb2x_budget_put(struct vb2x_budget *budget);
-
-/**
- * vb2x_budget_charge() - charge an allocation to a budget
- * @budget: the budget, or NULL for no limit
- * @bytes: size of the allocation
- *
- * On success the allocation holds a reference to @budget until
- * vb2x_budget_uncharge().
- *
- * Return: 0, or -EDQUOT if @bytes would exceed the limit.
- */
 int vb2x_budget_charge(struct vb2x_budget *budget, unsigned long bytes);
-
-/**
- * vb2x_budget_uncharge() - give back a charge and its reference
- * @budget: the budget passed to vb2x_budget_charge(), or NULL
- * @bytes: the size charged
- */
 void vb2x_budget_uncharge(struct vb2x_budget *budget, unsigned long bytes);
 
 #endif /* _MEDIA_VB2X_BUDGET_H */

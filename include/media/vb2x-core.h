@@ -273,60 +273,16 @@ struct vb2x_queue {
 	bool				stopping;
 };
 
-/**
- * vb2x_queue_init() - check and initialize a queue set up by the driver
- * @q: the queue, with the driver's fields filled in
- *
- * Implemented in vb2x-v4l2.c, which checks the V4L2 buffer type and
- * timestamp flags before initializing the core state.
- *
- * Return: 0, or -EINVAL if a required field or callback is missing.
- */
 int vb2x_queue_init(struct vb2x_queue *q);
 
 /* Drivers: see the kernel-doc at the definitions (vb2x-core.c, vb2x-fence.c). */
 void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state);
 int vb2x_buffer_begin_access(struct vb2x_buffer *vb);
 void vb2x_fence_exit(void);
-
-/**
- * vb2x_plane_vaddr() - kernel address of a plane's memory
- * @vb: the buffer
- * @plane: plane index
- *
- * For a DMABUF plane this is the dma-buf's kernel mapping, valid from the
- * buffer's prepare or queue until it is dequeued or streaming stops, so
- * always while the driver holds the buffer.
- *
- * Return: the address, or NULL if the plane has no kernel mapping.
- */
 void *vb2x_plane_vaddr(struct vb2x_buffer *vb, unsigned int plane);
-
-/**
- * vb2x_plane_size() - size of a plane's memory
- * @vb: the buffer
- * @plane: plane index
- *
- * Return: the size in bytes, 0 for an invalid plane.
- */
 unsigned long vb2x_plane_size(struct vb2x_buffer *vb, unsigned int plane);
-
-/**
- * vb2x_set_plane_payload() - set the bytes of payload in a plane
- * @vb: the buffer
- * @plane: plane index
- * @size: payload in bytes, at most vb2x_plane_size()
- */
 void vb2x_set_plane_payload(struct vb2x_buffer *vb, unsigned int plane,
 			    unsigned long size);
-
-/**
- * vb2x_get_plane_payload() - bytes of payload in a plane
- * @vb: the buffer
- * @plane: plane index
- *
- * Return: the payload in bytes.
- */
 unsigned long vb2x_get_plane_payload(struct vb2x_buffer *vb,
 				     unsigned int plane);
 

@@ -41,6 +41,8 @@ static void vb2x_budget_release(struct kref *ref)
 /**
  * vb2x_budget_put() - drop the creator's reference
  * @budget: the budget, or NULL
+ *
+ * The budget is freed once no allocation is charged to it any more.
  */
 void vb2x_budget_put(struct vb2x_budget *budget)
 {
@@ -52,6 +54,9 @@ void vb2x_budget_put(struct vb2x_budget *budget)
  * vb2x_budget_charge() - charge an allocation to a budget
  * @budget: the budget, or NULL for no limit
  * @bytes: size of the allocation
+ *
+ * On success the allocation holds a reference to @budget until
+ * vb2x_budget_uncharge().
  *
  * Return: 0, or -EDQUOT if @bytes would exceed the limit.
  */

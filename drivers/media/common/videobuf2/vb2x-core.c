@@ -1101,6 +1101,10 @@ void vb2x_buffer_done(struct vb2x_buffer *vb, enum vb2x_buffer_state state)
  * @vb: the buffer
  * @plane: plane index
  *
+ * For a DMABUF plane this is the dma-buf's kernel mapping, valid from the
+ * buffer's prepare or queue until it is dequeued or streaming stops, so
+ * always while the driver holds the buffer.
+ *
  * Return: the address, or NULL if the plane has no kernel mapping.
  */
 void *vb2x_plane_vaddr(struct vb2x_buffer *vb, unsigned int plane)

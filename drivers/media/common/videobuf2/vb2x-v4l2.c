@@ -89,6 +89,9 @@ static u32 vb2x_buf_caps(struct vb2x_queue *q)
  * vb2x_queue_init() - check and initialize a queue set up by the driver
  * @q: the queue, with the driver's fields filled in
  *
+ * Checks the V4L2 buffer type and timestamp flags before initializing the
+ * core state.
+ *
  * Return: 0, or -EINVAL if a required field or callback is missing.
  */
 int vb2x_queue_init(struct vb2x_queue *q)
@@ -607,9 +610,15 @@ int vb2x_ioctl_streamoff(struct file *file, void *priv,
  * vb2x_ioctl_expbuf() - VIDIOC_EXPBUF, for the queue's owner only
  * @file: the file
  * @priv: unused (NULL on newer kernels): the handle comes from @file
- * @p: the request; @p->fd is set on success
+ * @p: the request: type, index and plane of an MMAP buffer, flags
+ *	O_CLOEXEC and an access mode (O_RDONLY, O_WRONLY or O_RDWR);
+ *	@p->fd is set on success
  *
- * Return: 0, -EBUSY for a handle that does not own the queue, -EINVAL or
+ * The dma-buf keeps the plane's memory alive after REQBUFS(0) or the
+ * owner's close, until its last file descriptor and mapping are gone.
+ *
+ * Return: 0, -EBUSY for a handle that does not own the queue, -EINVAL for
+ * a wrong type, index, plane or flags or a queue without MMAP buffers, or
  * another negative errno.
  */
 int vb2x_ioctl_expbuf(struct file *file, void *priv,
@@ -629,6 +638,9 @@ int vb2x_ioctl_expbuf(struct file *file, void *priv,
  * vb2x_fh_is_owner_or_free() - whether a handle may change the queue
  * @file: the file
  *
+ * Drivers use it in S_FMT and the like to answer -EBUSY to a handle that
+ * does not own a busy queue.
+ *
  * Return: true if @file owns the queue or nobody does.
  */
 bool vb2x_fh_is_owner_or_free(struct file *file)
@@ -642,6 +654,8 @@ bool vb2x_fh_is_owner_or_free(struct file *file)
  * vb2x_fh_open() - open a file handle on a node with a vb2x queue
  * @file: the file being opened (video_devdata(@file) is the node)
  * @q: the node's queue
+ *
+ * Drivers call this from their &v4l2_file_operations.open.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -662,6 +676,10 @@ int vb2x_fh_open(struct file *file, struct vb2x_queue *q)
 /**
  * vb2x_fop_release() - &v4l2_file_operations.release for vb2x nodes
  * @file: the file being closed
+ *
+ * If the handle owns the queue, streaming stops and the buffers are freed
+ * (their memory lives on while mappings of it exist). Takes
+ * &vb2x_queue.lock.
  *
  * Return: 0.
  */
