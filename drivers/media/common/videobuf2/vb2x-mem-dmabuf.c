@@ -13,6 +13,11 @@
  * that maps and unmaps for every frame pays for one mapping. An importer
  * that maps the same attachment again while its first mapping is in use
  * gets a mapping of its own for that map, made and dropped with it.
+ * Mappings are made and dropped with DMA_ATTR_SKIP_CPU_SYNC, and the cache
+ * maintenance is explicit (a sync for the device after each map, for the
+ * CPU at each unmap and CPU access): several importers, and several maps of
+ * one, may map the same pages at once, which the DMA API allows only for
+ * mappings that leave their syncs to the driver.
  * Userspace mappings are VM_PFNMAP (&vb2x_mem_kind.remap_pfn), so the
  * pages cannot be pinned through them (get_user_pages, vmsplice and
  * USERPTR buffers all fail on them), and a dma-buf whose file is not open
@@ -87,8 +92,10 @@ static void vb2x_dmabuf_detach(struct dma_buf *dbuf,
 {
 	struct vb2x_mem_attach *a = attach->priv;
 
+	/* Not in use: the last unmap synced it for the CPU. */
 	if (a->dir != DMA_NONE)
-		dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
+		dma_unmap_sgtable(attach->dev, &a->sgt, a->dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(&a->sgt);
 	kfree(a);
 }
@@ -119,9 +126,10 @@ static struct sg_table *vb2x_dmabuf_map_extra(struct dma_buf_attachment *attach,
 				     dma_get_max_seg_size(attach->dev));
 	if (ret)
 		goto free;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto free_table;
+	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
 	return sgt;
 
 free_table:
@@ -141,16 +149,18 @@ static struct sg_table *vb2x_dmabuf_map(struct dma_buf_attachment *attach,
 		return vb2x_dmabuf_map_extra(attach, dir);
 	if (a->dir != dir) {
 		if (a->dir != DMA_NONE)
-			dma_unmap_sgtable(attach->dev, &a->sgt, a->dir, 0);
+			dma_unmap_sgtable(attach->dev, &a->sgt, a->dir,
+					  DMA_ATTR_SKIP_CPU_SYNC);
 		a->dir = DMA_NONE;
-		ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+		ret = dma_map_sgtable(attach->dev, &a->sgt, dir,
+				      DMA_ATTR_SKIP_CPU_SYNC);
 		if (ret)
 			return ERR_PTR(ret);
 		a->dir = dir;
 		a->need_sync = vb2x_sgt_need_sync(attach->dev, &a->sgt);
-	} else if (a->need_sync) {
-		dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
 	}
+	if (a->need_sync)
+		dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
 	a->in_use = true;
 	return &a->sgt;
 }
@@ -166,7 +176,8 @@ static void vb2x_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct vb2x_mem_attach *a = attach->priv;
 
 	if (sgt != &a->sgt) {
-		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+		dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+		dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 		sg_free_table(sgt);
 		kfree(sgt);
 		return;
