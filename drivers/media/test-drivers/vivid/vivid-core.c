@@ -16,8 +16,10 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <media/vb2x-budget.h>
 #include <media/vb2x-dma-contig.h>
 #include <media/vb2x-vmalloc.h>
@@ -68,6 +70,26 @@ static unsigned long vivid_mem_limit(void)
 		return (totalram_pages() / 4) << PAGE_SHIFT;
 	return (unsigned long)mb << 20;
 }
+
+/*
+ * mem_used: the bytes charged to the budget now, for tests that check that
+ * nothing stays charged once every buffer, mapping and dma-buf is gone.
+ */
+static int vivid_mem_used_get(char *buf, const struct kernel_param *kp)
+{
+	struct vb2x_budget *budget = READ_ONCE(vivid_budget);
+
+	return sysfs_emit(buf, "%ld\n",
+			  budget ? atomic_long_read(&budget->used) : 0L);
+}
+
+static const struct kernel_param_ops vivid_mem_used_ops = {
+	.get = vivid_mem_used_get,
+};
+
+module_param_cb(mem_used, &vivid_mem_used_ops, NULL, 0444);
+MODULE_PARM_DESC(mem_used,
+		 " read-only: bytes of buffer memory charged to mem_limit_mb now, orphaned buffers included");
 
 static struct platform_device *vivid_pdevs[VIVID_MAX_DEVS];
 
