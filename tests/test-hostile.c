@@ -282,7 +282,7 @@ static void map_child(struct map_shared *sh, size_t len)
 	_exit(0);
 }
 
-/* The owner: REQBUFS(32) / REQBUFS(0) rounds; returns rounds with buffers. */
+/* The owner: REQBUFS(32), 20 ms, REQBUFS(0) rounds; returns rounds with buffers. */
 static unsigned int map_owner_rounds(unsigned int *rounds)
 {
 	double t0 = vlib_now_sec();
@@ -292,8 +292,15 @@ static unsigned int map_owner_rounds(unsigned int *rounds)
 	for (*rounds = 0; *rounds < MAP_ROUNDS && elapsed_since(t0) < MAP_SEC;
 	     (*rounds)++) {
 		n = vlib_reqbufs(&cap, V4L2_MEMORY_MMAP, MAP_BUFS, NULL);
-		if (n > 0)
+		/*
+		 * Keep the buffers a moment, so that the child's mmap() also
+		 * meets them once allocated (EBUSY) on a slow kernel, where
+		 * each of its calls takes longer than a REQBUFS(0).
+		 */
+		if (n > 0) {
 			with++;
+			usleep(20000);
+		}
 		vlib_reqbufs(&cap, V4L2_MEMORY_MMAP, 0, NULL);
 	}
 	return with;
