@@ -96,7 +96,11 @@ static struct platform_device *vivid_pdevs[VIVID_MAX_DEVS];
 /*
  * Pick the instance's allocator. The platform device is virtual and
  * reaches all memory: a 64-bit mask lets dma-contig memory, and dma-bufs
- * imported by either allocator, come from anywhere without bounce buffers.
+ * imported by either allocator, come from anywhere without bounce buffers;
+ * and it has no limit on the length of a DMA segment, so the scatter
+ * lists of exporters that hand out large segments (the system heap's
+ * high-order pages) map as they are instead of past the platform
+ * default of 64 KiB.
  */
 static int vivid_set_allocator(struct vivid_dev *dev, struct device *pdev_dev)
 {
@@ -117,9 +121,13 @@ static int vivid_set_allocator(struct vivid_dev *dev, struct device *pdev_dev)
 		return -EINVAL;
 	}
 	ret = dma_coerce_mask_and_coherent(pdev_dev, DMA_BIT_MASK(64));
-	if (ret)
+	if (ret) {
 		dev_err(pdev_dev, "no 64-bit DMA mask: %d\n", ret);
-	return ret;
+		return ret;
+	}
+	/* Platform devices have dma_parms: this cannot fail. */
+	dma_set_max_seg_size(pdev_dev, UINT_MAX);
+	return 0;
 }
 
 static void vivid_dev_release(struct v4l2_device *v4l2_dev)
