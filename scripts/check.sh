@@ -4,8 +4,16 @@
 # check.sh: what `make check` does. Lint the sources, build the module for
 # the newest installed 6.1 and 6.12 kernels, build the tests and utils, boot
 # each kernel in QEMU twice: with a cirrus display for
-# scripts/display-check.sh, then with scripts/guest-check.sh; and print the
-# summary (scripts/summarize.sh), whose last line is "N passed, N failed".
+# scripts/display-check.sh, then with scripts/guest-check.sh; then run the
+# debug-kernel tier (scripts/debug-check.sh) on the 6.1 debug kernel; and
+# print the summary (scripts/summarize.sh), whose last line is
+# "N passed, N failed".
+#
+# The debug kernel is cached outside the clone (scripts/debug-kernel.sh).
+# When it is missing it is built in the background at idle priority
+# (SCHED_IDLE) while the stock kernels' guests run, so that it takes only
+# the CPU time they leave, and the tier waits for it. CHECK_DEBUG=0 leaves
+# the tier out (the summary then fails one step saying so).
 # A failing step (lint's exit status included) is recorded and counted; the
 # other steps still run. Results of an earlier run are removed first, so
 # that only this run's are counted.
@@ -44,6 +52,18 @@ fi
 echo "== build =="
 make --no-print-directory -k tests utils
 record "build tests and utils" $? "make tests utils failed"
+
+debug_kver=
+debug_job=
+if [ "${CHECK_DEBUG:-1}" = 1 ]; then
+	debug_kver=$(scripts/debug-kernel.sh --kver)
+	record "name the debug kernel" $? "scripts/debug-kernel.sh --kver failed"
+	echo "== debug kernel $debug_kver: scripts/debug-kernel.sh in the background =="
+	chrt -i 0 scripts/debug-kernel.sh > build/check/debug-kernel.log 2>&1 &
+	debug_job=$!
+else
+	record "the debug tier runs" 1 "CHECK_DEBUG=${CHECK_DEBUG}"
+fi
 built=()
 for k in "${kvers[@]}"; do
 	# Nor results of an earlier boot of this kernel.
@@ -69,5 +89,19 @@ for k in "${built[@]}"; do
 			-f <(grep -v -e '^#' -e '^$' scripts/kernel-log-patterns.txt)
 done
 
+if [ -n "$debug_job" ]; then
+	echo "== debug kernel $debug_kver ($(($(date +%s) - start)) s) =="
+	wait "$debug_job"
+	status=$?
+	tail -n 1 build/check/debug-kernel.log
+	record "build and install the debug kernel $debug_kver" $status \
+		"see build/check/debug-kernel.log"
+	if [ $status -eq 0 ]; then
+		rm -rf "build/$debug_kver/results" "build/$debug_kver/fuzz" \
+			"build/$debug_kver/detectors" "build/$debug_kver/console.log"
+		DEBUG_SUMMARY=0 scripts/debug-check.sh
+	fi
+fi
+
 echo "== summary ($(($(date +%s) - start)) s) =="
-scripts/summarize.sh "${kvers[@]}"
+scripts/summarize.sh "${kvers[@]}" ${debug_kver:+"$debug_kver"}

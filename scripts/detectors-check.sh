@@ -15,9 +15,9 @@
 #
 # This boot's kernel log is full of reports on purpose. Its results go to
 # build/KVER/detectors/ (build/KVER/detectors-control/ with --control),
-# console log included; build/KVER/results/ and build/KVER/console.log of
-# the main suite are put back as they were, so that scripts/summarize.sh
-# never scans this boot's log.
+# console log included, and never to build/KVER/results/ or
+# build/KVER/console.log, so that scripts/summarize.sh never scans this
+# boot's log and the main suite's boot can run at the same time.
 #
 # Exit status: 0 when every class fired (with --control: none fired) and
 # every other step passed; 1 otherwise; 2 on a usage error.
@@ -64,36 +64,21 @@ if [ $status -ne 0 ] || [ -n "$warnings" ] || [ ! -e "$bdir/vx-detectors.ko" ]; 
 	exit 1
 fi
 
-# Keep the main suite's results and console log out of this boot's way.
-stash=$(mktemp -d "$out/.detectors-stash.XXXXXX")
-[ -e "$out/results" ] && mv "$out/results" "$stash/results"
-[ -e "$out/console.log" ] && mv "$out/console.log" "$stash/console.log"
-restore() {
-	rm -rf "$out/results" "$out/console.log"
-	[ -e "$stash/results" ] && mv "$stash/results" "$out/results"
-	[ -e "$stash/console.log" ] && mv "$stash/console.log" "$out/console.log"
-	rmdir "$stash"
-}
-trap restore EXIT
-
-qemu_args=()
-if grep -q VM_MACHINE "$repo/scripts/vm-run.sh"; then
-	export VM_MACHINE=q35
-else
-	qemu_args=(-machine q35)
-fi
-
+# A directory of its own: the boot can run beside the main suite's.
+vmout=$dest.vm
+rm -rf "$vmout"
 start=$(date +%s)
-VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-1800} VM_APPEND="$append ${VM_APPEND:-}" \
-	"$repo/scripts/vm-run.sh" "$kver" "$repo/scripts/guest-detectors.sh" \
-	"${qemu_args[@]}"
+VM_OUT=$vmout VM_MACHINE=q35 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-1800} \
+	VM_APPEND="$append ${VM_APPEND:-}" \
+	"$repo/scripts/vm-run.sh" "$kver" "$repo/scripts/guest-detectors.sh"
 vm_status=$?
 took=$(($(date +%s) - start))
 
 rm -rf "$dest"
 mkdir -p "$dest"
-[ -d "$out/results" ] && cp -a "$out/results/." "$dest/"
-[ -e "$out/console.log" ] && cp "$out/console.log" "$dest/console.log"
+[ -d "$vmout/results" ] && cp -a "$vmout/results/." "$dest/"
+[ -e "$vmout/console.log" ] && cp "$vmout/console.log" "$dest/console.log"
+rm -rf "$vmout"
 
 steps=$dest/steps.txt
 echo "detectors-check: $kver${mode:+ $mode}: guest ran $took s (vm-run status $vm_status), results in ${dest#"$repo"/}"

@@ -17,36 +17,9 @@ ko=$REPO/build/$KVER/vivid-expbuf.ko
 steps=$RESULTS/steps.txt
 : > "$steps"
 
-log() { echo "guest-check: $*"; }
-
-# step NAME CMD...: run CMD, record its result as one step.
-step() {
-	local name=$1 out status
-	shift
-	out=$("$@" 2>&1)
-	status=$?
-	if [ $status -eq 0 ]; then
-		echo "pass $name" >> "$steps"
-		log "ok   $name"
-	else
-		out=$(echo "$out" | tail -n 3 | tr '\n' ' ')
-		echo "fail $name -- status $status: $out" >> "$steps"
-		log "FAIL $name (status $status) $out"
-	fi
-	return $status
-}
-
-# Print the /dev node of every video device whose sysfs name matches $1.
-nodes_named() {
-	local d
-	for d in /sys/class/video4linux/video*; do
-		[ -r "$d/name" ] || continue
-		# shellcheck disable=SC2053
-		[[ $(cat "$d/name") == $1 ]] && echo "/dev/${d##*/}"
-	done | sort -V
-}
-
-node_name() { cat "/sys/class/video4linux/${1##*/}/name"; }
+GUEST_NAME=guest-check
+# shellcheck source=scripts/guest-lib.sh
+. "$REPO/scripts/guest-lib.sh"
 
 # find_caps N WHEN: look our capture nodes up again into ours[] and record
 # a step that fails unless there are exactly N of them.
@@ -223,12 +196,15 @@ fi
 # buffers: those checks report SKIP.
 dc_tests=(test-streaming test-errors test-ownership test-pattern test-expbuf
 	test-fences test-sync test-dmabuf test-prime test-loopback test-race)
+step "nothing charged to the memory budget after the vmalloc pass" nothing_charged
 step "rmmod vivid-expbuf before the dma-contig pass" rmmod vivid_expbuf
 # shellcheck disable=SC2086
 if step "insmod vivid-expbuf $params allocators=1,1" \
 	insmod "$ko" $params allocators=1,1; then
 	find_caps 2 "with allocators=1,1"
 	run_tests dc- "${dc_tests[@]}"
+	step "nothing charged to the memory budget after the dma-contig pass" \
+		nothing_charged
 	step "rmmod vivid-expbuf after the dma-contig pass" rmmod vivid_expbuf
 fi
 # shellcheck disable=SC2086
@@ -280,6 +256,7 @@ hold_check() {
 		st=$?
 		step "dmabuf-hold $* exits 0 on SIGTERM (status $st)" test "$st" -eq 0
 	fi
+	step "nothing charged after the last $what closed" nothing_charged
 	step "rmmod after the last $what closed" rmmod vivid_expbuf
 	step "insmod vivid-expbuf after the $what hold" insmod "$ko"
 }

@@ -57,26 +57,9 @@ height=240
 count=30
 loop_read=60
 
-log() { echo "guest-clients: $*"; }
-
-# step NAME CMD...: run CMD, record its result as one step.
-step() {
-	local name=$1 out status
-	shift
-	out=$("$@" 2>&1)
-	status=$?
-	if [ $status -eq 0 ]; then
-		echo "pass $name" >> "$steps"
-		log "ok   $name"
-	else
-		out=$(echo "$out" | tail -n 3 | tr '\n' ' ')
-		echo "fail $name -- status $status: $out" >> "$steps"
-		log "FAIL $name (status $status) $out"
-	fi
-	return $status
-}
-
-node_name() { cat "/sys/class/video4linux/${1##*/}/name"; }
+GUEST_NAME=guest-clients
+# shellcheck source=scripts/guest-lib.sh
+. "$REPO/scripts/guest-lib.sh"
 
 loop_pid=
 cleanup() {

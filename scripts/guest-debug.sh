@@ -4,12 +4,19 @@
 # guest-debug.sh: the checks of the debug-kernel tier, run inside a guest
 # of the -vxdebug kernel by scripts/debug-tier.sh (which adds the kmemleak
 # scans around it). KASAN and lockdep make TCG several times slower, so
-# this runs the tests that attack the module (races, ownership, fences,
-# imports, exports) rather than the whole guest suite: each test binary
-# named in DEBUG_TESTS below on both capture nodes, an exported dma-buf
-# held across a close, and the final rmmod. Output goes to $RESULTS like
-# guest-check.sh's (steps.txt, tap-TEST-NODE.txt), so scripts/summarize.sh
-# counts it; its kernel-log scan then fails on any detector report.
+# this runs the tests that attack the module rather than the whole guest
+# suite: the race and ownership attacks (DEBUG_BOTH) on both capture nodes,
+# single- and multi-planar, the fence, import and export tests
+# (DEBUG_ONE) on one node each, alternating; an exported dma-buf held
+# across a close; nothing left charged to the memory budget; rmmod. Then
+# scripts/guest-fuzz.sh (vx-fuzz, trinity, rmmod) with its results in
+# $RESULTS/fuzz/. Output goes to $RESULTS like guest-check.sh's
+# (steps.txt, tap-TEST-NODE.txt), so scripts/summarize.sh counts it; its
+# kernel-log scan of the boot then fails on any detector report of either
+# part.
+#
+# The fuzz settings (FUZZ_OPS, ...) come from $REPO/build/fuzz.conf, which
+# scripts/debug-check.sh writes through scripts/fuzz.sh's conventions.
 
 set -uo pipefail
 
@@ -18,38 +25,12 @@ ko=$REPO/build/$KVER/vivid-expbuf.ko
 steps=$RESULTS/steps.txt
 : > "$steps"
 
-DEBUG_TESTS=(test-hostile test-race test-sync test-ownership test-expbuf
-	test-dmabuf test-foreign test-fences)
+DEBUG_BOTH=(test-hostile test-race test-ownership)
+DEBUG_ONE=(test-sync test-expbuf test-dmabuf test-foreign test-fences)
 
-log() { echo "guest-debug: $*"; }
-
-# step NAME CMD...: run CMD, record its result as one step.
-step() {
-	local name=$1 out status
-	shift
-	out=$("$@" 2>&1)
-	status=$?
-	if [ $status -eq 0 ]; then
-		echo "pass $name" >> "$steps"
-		log "ok   $name"
-	else
-		out=$(echo "$out" | tail -n 3 | tr '\n' ' ')
-		echo "fail $name -- status $status: $out" >> "$steps"
-		log "FAIL $name (status $status) $out"
-	fi
-	return $status
-}
-
-nodes_named() {
-	local d
-	for d in /sys/class/video4linux/video*; do
-		[ -r "$d/name" ] || continue
-		# shellcheck disable=SC2053
-		[[ $(cat "$d/name") == $1 ]] && echo "/dev/${d##*/}"
-	done | sort -V
-}
-
-node_name() { cat "/sys/class/video4linux/${1##*/}/name"; }
+GUEST_NAME=guest-debug
+# shellcheck source=scripts/guest-lib.sh
+. "$REPO/scripts/guest-lib.sh"
 
 log "kernel $(uname -r), module $ko"
 grep -q ' cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
@@ -67,15 +48,26 @@ mapfile -t ours < <(nodes_named 'vivid-expbuf-*-vid-cap')
 step "2 vivid-expbuf capture nodes (found ${#ours[@]}: ${ours[*]})" \
 	test ${#ours[@]} -eq 2
 
-for t in "${DEBUG_TESTS[@]}"; do
-	bin=$REPO/build/tests/$t
-	step "$t is built" test -x "$bin" || continue
-	for node in "${ours[@]}"; do
+# run_test TEST NODE...: TEST on each NODE, TAP output kept per node.
+run_test() {
+	local t=$1 bin=$REPO/build/tests/$1 node name
+	shift
+	step "$t is built" test -x "$bin" || return
+	for node in "$@"; do
 		name=$(node_name "$node")
 		log "$t -d $node ($name)"
 		timeout 900 "$bin" -d "$node" > "$RESULTS/tap-$t-$name.txt" 2>&1
 		echo $? > "$RESULTS/tap-$t-$name.status"
 	done
+}
+
+for t in "${DEBUG_BOTH[@]}"; do
+	run_test "$t" "${ours[@]}"
+done
+i=0
+for t in "${DEBUG_ONE[@]}"; do
+	run_test "$t" "${ours[$((i % ${#ours[@]}))]:-/dev/null}"
+	i=$((i + 1))
 done
 
 # An exported dma-buf outlives the node's close and the queue; rmmod waits.
@@ -83,8 +75,15 @@ done
 step "hold an exported dma-buf of ${ours[0]:-none} across the close" sh -c \
 	'timeout -s TERM 10 "$0" -d "$1"; [ $? -eq 124 ]' \
 	"$REPO/build/utils/dmabuf-hold" "${ours[0]:-/dev/null}"
+step "nothing charged to the memory budget after the tests" nothing_charged
 step "rmmod vivid-expbuf" rmmod vivid_expbuf
 step "rmmod vgem" rmmod vgem
+
+
+# The fuzzers, on a fresh load of the module.
+mkdir -p "$RESULTS/fuzz"
+RESULTS=$RESULTS/fuzz bash "$REPO/scripts/guest-fuzz.sh"
+step "guest-fuzz.sh finished" test -e "$RESULTS/fuzz/fuzz-done"
 
 dmesg > "$RESULTS/dmesg-check.txt"
 echo done > "$RESULTS/check-done"

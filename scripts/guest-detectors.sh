@@ -38,27 +38,9 @@ hung=/proc/sys/kernel/hung_task_timeout_secs
 : > "$steps"
 : > "$seen"
 
-log() { echo "guest-detectors: $*"; }
-
-# step NAME CMD...: run CMD, record its result as one step.
-step() {
-	local name=$1 out status
-	shift
-	out=$("$@" 2>&1)
-	status=$?
-	if [ $status -eq 0 ]; then
-		echo "pass $name" >> "$steps"
-		log "ok   $name"
-	else
-		out=$(echo "$out" | tail -n 3 | tr '\n' ' ')
-		echo "fail $name -- status $status: $out" >> "$steps"
-		log "FAIL $name (status $status) $out"
-	fi
-	return $status
-}
-
-pass() { echo "pass $1" >> "$steps"; log "ok   $1"; }
-fail() { echo "fail $1 -- $2" >> "$steps"; log "FAIL $1 -- $2"; }
+GUEST_NAME=guest-detectors
+# shellcheck source=scripts/guest-lib.sh
+. "$REPO/scripts/guest-lib.sh"
 
 # mark CLASS: a marker in the kernel log; since CLASS prints the log after it.
 mark() { echo "vx-detectors-check: begin $1 ." > /dev/kmsg; }

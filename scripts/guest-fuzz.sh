@@ -21,7 +21,9 @@
 #   FUZZ_EXTRA               more vx-fuzz arguments
 #   TRINITY_COUNT (2000)     trinity syscalls per node, 0 to skip trinity
 #   TRINITY_SECONDS (60)     time bound of each trinity run
-#   TRINITY_DROPPRIVS (1)    1: trinity -X (as nobody), 0: as root
+#   TRINITY_DROPPRIVS (1)    1: trinity -X (as nobody), 0: as root (--dangerous)
+#   TRINITY_NODES (vivid-expbuf-*)  globs (separated by spaces) of the
+#                            sysfs names of the nodes trinity fuzzes
 #
 # Writes into $RESULTS: steps.txt ("pass STEP" / "fail STEP -- DETAIL"),
 # vx-fuzz.txt, trinity-NODE.txt, fuzz-done (last); vm-run.sh adds
@@ -48,46 +50,16 @@ destructive=${FUZZ_DESTRUCTIVE:-1}
 tcount=${TRINITY_COUNT:-2000}
 tsecs=${TRINITY_SECONDS:-60}
 tdrop=${TRINITY_DROPPRIVS:-1}
+tnodes=${TRINITY_NODES:-vivid-expbuf-*}
 
 ko=$REPO/build/$KVER/vivid-expbuf.ko
 params="n_devs=2 multiplanar=1,2 node_types=0x101,0x101"
 steps=$RESULTS/steps.txt
 : > "$steps"
 
-log() { echo "guest-fuzz: $*"; }
-
-pass() {
-	echo "pass $1" >> "$steps"
-	log "ok   $1"
-}
-
-fail() {
-	echo "fail $1 -- $2" >> "$steps"
-	log "FAIL $1 -- $2"
-}
-
-# step NAME CMD...: run CMD, record its result as one step.
-step() {
-	local name=$1 out status
-	shift
-	out=$("$@" 2>&1)
-	status=$?
-	if [ $status -eq 0 ]; then
-		pass "$name"
-	else
-		fail "$name" "status $status: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
-	fi
-	return $status
-}
-
-nodes_named() {
-	local d
-	for d in /sys/class/video4linux/video*; do
-		[ -r "$d/name" ] || continue
-		# shellcheck disable=SC2053
-		[[ $(cat "$d/name") == $1 ]] && echo "/dev/${d##*/}"
-	done | sort -V
-}
+GUEST_NAME=guest-fuzz
+# shellcheck source=scripts/guest-lib.sh
+. "$REPO/scripts/guest-lib.sh"
 
 finish() {
 	echo "done" > "$RESULTS/fuzz-done"
@@ -127,7 +99,10 @@ case $st in
 esac
 
 # vx-fuzz's rmmod may have re-inserted the module: find the nodes again.
-mapfile -t nodes < <(nodes_named 'vivid-expbuf-*')
+read -r -a globs <<< "$tnodes"
+mapfile -t nodes < <(for g in "${globs[@]}"; do nodes_named "$g"; done)
+step "trinity's nodes $tnodes (found ${#nodes[@]}: ${nodes[*]})" \
+	test ${#nodes[@]} -gt 0
 if [ "$tcount" -gt 0 ] && command -v trinity > /dev/null; then
 	# trinity -X runs as nobody. With -c ioctl it picks fds from its
 	# providers: -V replaces the file list of the provider named
@@ -135,7 +110,9 @@ if [ "$tcount" -gt 0 ] && command -v trinity > /dev/null; then
 	# that can be switched off are (bpf, fanotify, inotify and
 	# userfaultfd cannot).
 	chmod 666 "${nodes[@]}"
-	tx=
+	# As root trinity wants --dangerous (harmless here: the guest sees
+	# the host root read-only and is thrown away).
+	tx=--dangerous
 	[ "$tdrop" = 1 ] && tx=-X
 	cd /tmp || exit 1
 	for node in "${nodes[@]}"; do
@@ -162,9 +139,10 @@ if [ "$tcount" -gt 0 ] && command -v trinity > /dev/null; then
 	cd / || exit 1
 fi
 
-# Everything is closed: the module must go.
+# Everything is closed: nothing may stay charged, and the module must go.
 sleep 1
 if grep -q '^vivid_expbuf ' /proc/modules; then
+	step "nothing charged to the memory budget after the fuzzing" nothing_charged
 	step "rmmod vivid_expbuf after the fuzzing" rmmod vivid_expbuf
 else
 	fail "rmmod vivid_expbuf after the fuzzing" "module not loaded (vx-fuzz could not re-insert it)"

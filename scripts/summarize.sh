@@ -295,9 +295,9 @@ kernel_log() {
 debug_kernel() { case "$1" in *-vxdebug) return 0 ;; esac; return 1; }
 
 # debug_tier KVER: the parts of the debug tier (scripts/debug-check.sh)
-# besides its guest-debug.sh boot: its own steps, the detector self-test
+# besides the attacking tests: its own steps, the detector self-test
 # (whose boot's log is full of reports on purpose: not scanned) and the
-# fuzz boot, whose log is.
+# fuzz run of the guest-debug.sh boot (whose log kernel() scans).
 debug_tier() {
 	local d=$repo/build/$1
 	steps_file "$d/tier-steps.txt"
@@ -307,12 +307,15 @@ debug_tier() {
 	else
 		fail "the detector self-test did not run for $1"
 	fi
-	if [ -r "$d/fuzz/steps.txt" ]; then
-		echo "  fuzz: $(grep -c '^pass ' "$d/fuzz/steps.txt") steps passed;" \
-			"$(grep -a -h -m1 '^vx-fuzz: ops' "$d/fuzz/vx-fuzz.txt" 2>/dev/null)"
-		steps_file "$d/fuzz/steps.txt"
-		kernel_log "the $1 fuzz boot" "$d/fuzz/console.log" \
-			"$d/fuzz/dmesg.txt"
+	if [ -r "$d/results/fuzz/steps.txt" ]; then
+		echo "  fuzz: $(grep -c '^pass ' "$d/results/fuzz/steps.txt") steps passed;" \
+			"$(grep -a -h -m1 '^vx-fuzz: ops' "$d/results/fuzz/vx-fuzz.txt" 2>/dev/null)"
+		steps_file "$d/results/fuzz/steps.txt"
+		if [ -e "$d/results/fuzz/fuzz-done" ]; then
+			pass
+		else
+			fail "the fuzz run of $1 did not finish"
+		fi
 	else
 		fail "the fuzz run did not run for $1"
 	fi
@@ -341,6 +344,12 @@ kernel() {
 		if debug_kernel "$kver"; then
 			kernel_log "$kver" "$repo/build/$kver/console.log" \
 				"$dir/dmesg.txt" "$dir/kmemleak.txt"
+			if [ "$(cat "$dir/dma-api-errors.txt" 2>/dev/null)" = 0 ]; then
+				echo "  DMA-API debug: 0 errors"
+				pass
+			else
+				fail "DMA-API debug of $kver: $(cat "$dir/dma-api-errors.txt" 2>/dev/null || echo no count) errors"
+			fi
 		else
 			kernel_log "$kver" "$repo/build/$kver/console.log" \
 				"$dir/dmesg.txt"

@@ -6,12 +6,15 @@
 # Boot /boot/vmlinuz-KVER under QEMU (TCG) with a small busybox initramfs
 # that mounts the host root read-only over 9p, chroots into it and runs
 # GUEST-SCRIPT there with RESULTS=/run/results KVER=KVER REPO=<repo path>.
-# /run/results is the host directory build/KVER/results (emptied first).
+# /run/results is the host directory build/KVER/results (emptied first;
+# VM_OUT/results with VM_OUT).
 # The guest's dmesg is saved to results/dmesg.txt, and results/vm-status
 # holds the guest script's exit status once the guest has finished.
 #
-# Environment: VM_TIMEOUT (seconds, default 1200), VM_QUIET=1 to keep the
-# serial console out of stdout (it always goes to build/KVER/console.log),
+# Environment: VM_OUT (the directory of results/, console.log and the
+# initramfs, default build/KVER; another one lets two guests of one kernel
+# run at once), VM_TIMEOUT (seconds, default 1200), VM_QUIET=1 to keep the
+# serial console out of stdout (it always goes to VM_OUT/console.log),
 # VM_APPEND for more kernel arguments (e.g. loglevel=5), VM_MONITOR=PATH
 # to put the QEMU monitor on a unix socket at PATH (e.g. for `screendump`;
 # the serial console stays on stdio). VM_MACHINE (QEMU -machine, default
@@ -41,7 +44,7 @@ guest_script=$(realpath "$2")
 shift 2
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out=$repo/build/$kver
+out=${VM_OUT:-$repo/build/$kver}
 results=$out/results
 initramfs=$out/initramfs.cpio.gz
 console=$out/console.log
