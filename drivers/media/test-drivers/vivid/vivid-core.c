@@ -135,8 +135,8 @@ static void vivid_dev_release(struct v4l2_device *v4l2_dev)
 	struct vivid_dev *dev = container_of(v4l2_dev, struct vivid_dev,
 					     v4l2_dev);
 
-	vivid_cap_free(dev);
-	vivid_out_free(dev);
+	vivid_node_free(dev->cap);
+	vivid_node_free(dev->out);
 	mutex_destroy(&dev->loop.lock);
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 	put_device(dev->pdev_dev);
@@ -183,19 +183,21 @@ static int vivid_probe(struct platform_device *pdev)
 	if (ret)
 		goto put_dev;
 	if (node_types[inst] & VIVID_NODE_VID_CAP) {
-		ret = vivid_cap_create(dev, multiplanar[inst] == 2);
+		ret = vivid_node_create(dev, &vivid_cap_dir,
+					multiplanar[inst] == 2, &dev->cap);
 		if (ret)
 			goto put_dev;
 	}
 	if (node_types[inst] & VIVID_NODE_VID_OUT) {
-		ret = vivid_out_create(dev, multiplanar[inst] == 2);
+		ret = vivid_node_create(dev, &vivid_out_dir,
+					multiplanar[inst] == 2, &dev->out);
 		if (ret)
 			goto unregister_cap;
 	}
 	return 0;
 
 unregister_cap:
-	vivid_cap_unregister(dev);
+	vivid_node_unregister(dev->cap);
 
 put_dev:
 	v4l2_device_unregister(&dev->v4l2_dev);
@@ -208,8 +210,8 @@ static void vivid_remove(struct platform_device *pdev)
 {
 	struct vivid_dev *dev = platform_get_drvdata(pdev);
 
-	vivid_cap_unregister(dev);
-	vivid_out_unregister(dev);
+	vivid_node_unregister(dev->cap);
+	vivid_node_unregister(dev->out);
 	v4l2_device_unregister(&dev->v4l2_dev);
 	v4l2_device_put(&dev->v4l2_dev);
 }

@@ -107,8 +107,8 @@ struct vivid_pattern {
 /**
  * struct vivid_buffer - a capture or output buffer
  * @vb: the vb2x buffer; must stay first (&vb2x_queue.buf_struct_size)
- * @list: link in the node's active list (&vivid_cap.active or
- *	&vivid_out.active), protected by the node's slock
+ * @list: link in the node's active list (&vivid_node.active), protected
+ *	by &vivid_node.slock
  */
 struct vivid_buffer {
 	struct vb2x_v4l2_buffer	vb;
@@ -118,73 +118,101 @@ struct vivid_buffer {
 struct vb2x_budget;
 struct vivid_dev;
 
+/* index into vivid_intervals[] of a new node: 1/30 */
+#define VIVID_DEF_INTERVAL	2
+
 /**
- * struct vivid_cap - a video capture node
+ * struct vivid_node_dir - the direction of a video node: what sets a
+ *	capture node apart from an output node
+ * @output: an output node (VFL_DIR_TX, the VIDEO_OUTPUT buffer types and
+ *	capabilities, &v4l2_streamparm.parm.output); else a capture node
+ *	(VFL_DIR_RX, VIDEO_CAPTURE, &v4l2_streamparm.parm.capture)
+ * @size: bytes of the node's struct (&struct vivid_cap or &struct
+ *	vivid_out), whose first member is its &struct vivid_node
+ * @name: suffix of the video device name, after the instance's name
+ * @what: the node's kind in the kernel log line of its registration
+ * @min_buffers: REQBUFS allocates at least this many buffers
+ * @timestamp_flags: &vb2x_queue.timestamp_flags of the node's queue
+ * @qops: the callbacks of the node's queue
+ * @ioctl_ops: the node's ioctls
+ *
+ * One constant instance per direction: vivid_cap_dir and vivid_out_dir.
+ */
+struct vivid_node_dir {
+	bool				output;
+	size_t				size;
+	const char			*name;
+	const char			*what;
+	unsigned int			min_buffers;
+	u32				timestamp_flags;
+	const struct vb2x_ops		*qops;
+	const struct v4l2_ioctl_ops	*ioctl_ops;
+};
+
+/**
+ * struct vivid_node - a video node, capture or output
  * @dev: the instance this node belongs to
- * @vdev: the video device; its lock is @lock, its queue pointer stays NULL
- * @queue: the vb2x buffer queue
+ * @dir: the node's direction
+ * @vdev: the video device; its lock is @lock, its queue pointer stays NULL,
+ *	its driver data is this node
+ * @queue: the vb2x buffer queue; its driver data is this node
  * @lock: serializes every ioctl, mmap and release on the node, and the
  *	vb2x queue (&video_device.lock and &vb2x_queue.lock point to it).
  *	Protects @geom, @interval and @multiplanar readers against changes.
  * @multiplanar: the node uses the multi-planar API
  * @geom: current format; changed by S_FMT under @lock while not busy
- * @interval: index into the frame interval table; changed by S_PARM under
- *	@lock while not busy
- * @slock: protects @active; taken by buf_queue and by the capture thread
- * @active: buffers handed to the driver and not yet filled
- * @thread: the capture thread while streaming, NULL otherwise; started and
- *	stopped under @lock
+ * @interval: index into vivid_intervals[]; changed by S_PARM under @lock
+ *	while not busy
+ * @slock: protects @active; taken by buf_queue and by the node's thread
+ * @active: buffers handed to the driver and not yet filled (capture) or
+ *	consumed (output)
+ * @thread: the node's frame thread while streaming, NULL otherwise;
+ *	started and stopped under @lock
  * @start_ns: CLOCK_MONOTONIC time of STREAMON, set before @thread starts
- * @pattern: templates of the frame generator; set up before @thread
- *	starts and freed after it stopped
+ *
+ * Embedded first in &struct vivid_cap and &struct vivid_out. Created and
+ * registered by vivid_node_create() when the instance is probed,
+ * unregistered by vivid_node_unregister() when it is removed, and freed by
+ * vivid_node_free() from the instance's release. The node has no reference
+ * count of its own: its registered video device holds a reference to
+ * &vivid_dev.v4l2_dev until it is unregistered and its last file handle
+ * is closed, so the node outlives every user and &video_device.release is
+ * empty.
+ */
+struct vivid_node {
+	struct vivid_dev		*dev;
+	const struct vivid_node_dir	*dir;
+	struct video_device		vdev;
+	struct vb2x_queue		queue;
+	struct mutex			lock; /* see @lock above */
+	bool				multiplanar;
+	struct vivid_frame_geom		geom;
+	unsigned int			interval;
+	spinlock_t			slock; /* protects @active */
+	struct list_head		active;
+	struct task_struct		*thread;
+	u64				start_ns;
+};
+
+/**
+ * struct vivid_cap - a video capture node
+ * @node: the node; must stay first (&vivid_node_dir.size)
+ * @pattern: templates of the frame generator; set up before
+ *	&vivid_node.thread starts and freed after it stopped
  */
 struct vivid_cap {
-	struct vivid_dev	*dev;
-	struct video_device	vdev;
-	struct vb2x_queue	queue;
-	struct mutex		lock; /* see @lock above */
-	bool			multiplanar;
-	struct vivid_frame_geom	geom;
-	unsigned int		interval;
-	spinlock_t		slock; /* protects @active */
-	struct list_head	active;
-	struct task_struct	*thread;
-	u64			start_ns;
+	struct vivid_node	node;
 	struct vivid_pattern	pattern;
 };
 
 /**
  * struct vivid_out - a video output node
- * @dev: the instance this node belongs to
- * @vdev: the video device; its lock is @lock, its queue pointer stays NULL
- * @queue: the vb2x buffer queue
- * @lock: serializes every ioctl, mmap and release on the node, and the
- *	vb2x queue (&video_device.lock and &vb2x_queue.lock point to it).
- *	Protects @geom and @interval against changes.
- * @multiplanar: the node uses the multi-planar API
- * @geom: current format; changed by S_FMT under @lock while not busy
- * @interval: index into the frame interval table; changed by S_PARM under
- *	@lock while not busy
- * @slock: protects @active; taken by buf_queue and by the output thread
- * @active: buffers handed to the driver and not yet consumed
- * @thread: the output thread while streaming, NULL otherwise; started and
- *	stopped under @lock
- * @start_ns: CLOCK_MONOTONIC time of STREAMON, set before @thread starts
+ * @node: the node; must stay first (&vivid_node_dir.size)
  * @sequence: sequence number of the next consumed buffer; used by
- *	@thread only, reset before it starts
+ *	&vivid_node.thread only, reset before it starts
  */
 struct vivid_out {
-	struct vivid_dev	*dev;
-	struct video_device	vdev;
-	struct vb2x_queue	queue;
-	struct mutex		lock; /* see @lock above */
-	bool			multiplanar;
-	struct vivid_frame_geom	geom;
-	unsigned int		interval;
-	spinlock_t		slock; /* protects @active */
-	struct list_head	active;
-	struct task_struct	*thread;
-	u64			start_ns;
+	struct vivid_node	node;
 	u32			sequence;
 };
 
@@ -227,8 +255,10 @@ struct vivid_loop {
  * @budget: bound on the buffer memory of the instance's queues still
  *	alive (mem_limit_mb); this struct holds one reference, dropped at
  *	its release, and every allocation charged to it holds one more
- * @cap: the video capture node, NULL if node_types has no capture bit
- * @out: the video output node, NULL if node_types has no output bit
+ * @cap: the video capture node (&vivid_cap.node), NULL if node_types has
+ *	no capture bit
+ * @out: the video output node (&vivid_out.node), NULL if node_types has
+ *	no output bit
  */
 struct vivid_dev {
 	struct v4l2_device	v4l2_dev;
@@ -242,8 +272,8 @@ struct vivid_dev {
 	const struct vb2x_mem_ops *mem_ops;
 	unsigned int		io_modes;
 	struct vb2x_budget	*budget;
-	struct vivid_cap	*cap;
-	struct vivid_out	*out;
+	struct vivid_node	*cap;
+	struct vivid_node	*out;
 };
 
 /* vivid-fmt.c */
@@ -277,25 +307,43 @@ void vivid_thread_stop(struct task_struct **thread);
 int vivid_cap_thread_start(struct vivid_cap *cap);
 void vivid_cap_thread_stop(struct vivid_cap *cap);
 
-/* vivid-vid-cap.c */
+/* vivid-node.c */
 extern const struct v4l2_fract vivid_intervals[];
 extern const unsigned int vivid_num_intervals;
 
-int vivid_cap_create(struct vivid_dev *dev, bool multiplanar);
-void vivid_cap_unregister(struct vivid_dev *dev);
-void vivid_cap_free(struct vivid_dev *dev);
+unsigned int vivid_nearest_interval(const struct v4l2_fract *tpf);
+int vivid_node_create(struct vivid_dev *dev, const struct vivid_node_dir *dir,
+		      bool multiplanar, struct vivid_node **nodep);
+void vivid_node_unregister(struct vivid_node *node);
+void vivid_node_free(struct vivid_node *node);
+int vivid_node_queue_setup(struct vb2x_queue *q, unsigned int *num_buffers,
+			   unsigned int *num_planes, unsigned int sizes[]);
+int vivid_node_buf_prepare(struct vb2x_buffer *vb);
+void vivid_node_buf_queue(struct vb2x_buffer *vb);
+void vivid_node_return_all(struct vivid_node *node,
+			   enum vb2x_buffer_state state);
+int vivid_node_may_change(struct file *file, struct vivid_node *node);
 int vivid_vidioc_querycap(struct file *file, void *fh,
 			  struct v4l2_capability *caps);
+int vivid_vidioc_enum_fmt(struct file *file, void *fh,
+			  struct v4l2_fmtdesc *f);
+int vivid_vidioc_g_fmt(struct file *file, void *fh, struct v4l2_format *f);
+int vivid_vidioc_try_fmt(struct file *file, void *fh, struct v4l2_format *f);
+int vivid_vidioc_s_fmt(struct file *file, void *fh, struct v4l2_format *f);
 int vivid_vidioc_enum_framesizes(struct file *file, void *fh,
 				 struct v4l2_frmsizeenum *fsize);
 int vivid_vidioc_enum_frameintervals(struct file *file, void *fh,
 				     struct v4l2_frmivalenum *fival);
-unsigned int vivid_nearest_interval(const struct v4l2_fract *tpf);
+int vivid_vidioc_g_parm(struct file *file, void *fh,
+			struct v4l2_streamparm *a);
+int vivid_vidioc_s_parm(struct file *file, void *fh,
+			struct v4l2_streamparm *a);
+
+/* vivid-vid-cap.c */
+extern const struct vivid_node_dir vivid_cap_dir;
 
 /* vivid-vid-out.c */
-int vivid_out_create(struct vivid_dev *dev, bool multiplanar);
-void vivid_out_unregister(struct vivid_dev *dev);
-void vivid_out_free(struct vivid_dev *dev);
+extern const struct vivid_node_dir vivid_out_dir;
 
 /* vivid-kthread-out.c */
 int vivid_out_thread_start(struct vivid_out *out);

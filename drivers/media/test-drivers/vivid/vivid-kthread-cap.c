@@ -42,7 +42,7 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 			      u64 period_ns)
 {
 	const struct vivid_frame_geom *geom = &cap->pattern.geom;
-	struct vivid_dev *dev = cap->dev;
+	struct vivid_dev *dev = cap->node.dev;
 	struct vivid_buffer *buf;
 	struct vb2x_buffer *vb;
 	u8 *plane0, *plane1;
@@ -50,7 +50,8 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	bool failed;
 	bool cookie;
 
-	buf = vivid_next_ready_buf(&cap->slock, &cap->active, &failed);
+	buf = vivid_next_ready_buf(&cap->node.slock, &cap->node.active,
+				   &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;
@@ -79,7 +80,7 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 		vb2x_set_plane_payload(vb, p, geom->plane_size[p]);
 	buf->vb.field = V4L2_FIELD_NONE;
 	buf->vb.sequence = (u32)period;
-	vb->timestamp = cap->start_ns + (period + 1) * period_ns;
+	vb->timestamp = cap->node.start_ns + (period + 1) * period_ns;
 	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
 	dma_fence_end_signalling(cookie);
 	return true;
@@ -90,15 +91,16 @@ static void vivid_cap_period_end(void *arg, u64 period, u64 period_ns)
 	struct vivid_cap *cap = arg;
 
 	if (!vivid_cap_produce(cap, period, period_ns))
-		dev_dbg(cap->dev->pdev_dev, "no buffer, period %llu dropped\n",
-			period);
+		dev_dbg(cap->node.dev->pdev_dev,
+			"no buffer, period %llu dropped\n", period);
 }
 
 static int vivid_cap_thread(void *data)
 {
 	struct vivid_cap *cap = data;
 
-	return vivid_frame_loop(cap->start_ns, &vivid_intervals[cap->interval],
+	return vivid_frame_loop(cap->node.start_ns,
+				&vivid_intervals[cap->node.interval],
 				vivid_cap_period_end, cap);
 }
 
@@ -106,7 +108,7 @@ static int vivid_cap_thread(void *data)
  * vivid_cap_thread_start() - start producing frames
  * @cap: the capture node; &vivid_cap.pattern must be set up
  *
- * Called from start_streaming with &vivid_cap.lock held. Period 0 starts
+ * Called from start_streaming with &vivid_node.lock held. Period 0 starts
  * now.
  *
  * Return: 0 or the errno of the failed thread creation.
@@ -115,13 +117,13 @@ int vivid_cap_thread_start(struct vivid_cap *cap)
 {
 	struct task_struct *thread;
 
-	lockdep_assert_held(&cap->lock);
-	cap->start_ns = ktime_get_ns();
+	lockdep_assert_held(&cap->node.lock);
+	cap->node.start_ns = ktime_get_ns();
 	thread = kthread_run(vivid_cap_thread, cap, "%s-cap",
-			     cap->dev->v4l2_dev.name);
+			     cap->node.dev->v4l2_dev.name);
 	if (IS_ERR(thread))
 		return PTR_ERR(thread);
-	cap->thread = thread;
+	cap->node.thread = thread;
 	return 0;
 }
 
@@ -129,11 +131,11 @@ int vivid_cap_thread_start(struct vivid_cap *cap)
  * vivid_cap_thread_stop() - stop producing frames
  * @cap: the capture node
  *
- * Called from stop_streaming with &vivid_cap.lock held. On return the
+ * Called from stop_streaming with &vivid_node.lock held. On return the
  * thread has exited and no buffer is being filled.
  */
 void vivid_cap_thread_stop(struct vivid_cap *cap)
 {
-	lockdep_assert_held(&cap->lock);
-	vivid_thread_stop(&cap->thread);
+	lockdep_assert_held(&cap->node.lock);
+	vivid_thread_stop(&cap->node.thread);
 }

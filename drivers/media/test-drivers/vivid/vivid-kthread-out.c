@@ -149,15 +149,16 @@ static void vivid_loop_store(struct vivid_dev *dev, const u8 *plane0,
 /* Consume the oldest queued buffer; false if none is queued or ready. */
 static bool vivid_out_consume(struct vivid_out *out)
 {
-	const struct vivid_frame_geom *geom = &out->geom;
-	struct vivid_dev *dev = out->dev;
+	const struct vivid_frame_geom *geom = &out->node.geom;
+	struct vivid_dev *dev = out->node.dev;
 	struct vivid_buffer *buf;
 	struct vb2x_buffer *vb;
 	u8 *plane0, *plane1;
 	bool failed;
 	bool cookie;
 
-	buf = vivid_next_ready_buf(&out->slock, &out->active, &failed);
+	buf = vivid_next_ready_buf(&out->node.slock, &out->node.active,
+				   &failed);
 	if (!buf)
 		return failed;
 	vb = &buf->vb.vb2x_buf;
@@ -194,7 +195,8 @@ static int vivid_out_thread(void *data)
 {
 	struct vivid_out *out = data;
 
-	return vivid_frame_loop(out->start_ns, &vivid_intervals[out->interval],
+	return vivid_frame_loop(out->node.start_ns,
+				&vivid_intervals[out->node.interval],
 				vivid_out_period_end, out);
 }
 
@@ -202,7 +204,7 @@ static int vivid_out_thread(void *data)
  * vivid_out_thread_start() - start consuming frames
  * @out: the output node
  *
- * Called from start_streaming with &vivid_out.lock held. Period 0 starts
+ * Called from start_streaming with &vivid_node.lock held. Period 0 starts
  * now and the first consumed buffer gets sequence number 0.
  *
  * Return: 0 or the errno of the failed thread creation.
@@ -211,14 +213,14 @@ int vivid_out_thread_start(struct vivid_out *out)
 {
 	struct task_struct *thread;
 
-	lockdep_assert_held(&out->lock);
-	out->start_ns = ktime_get_ns();
+	lockdep_assert_held(&out->node.lock);
+	out->node.start_ns = ktime_get_ns();
 	out->sequence = 0;
 	thread = kthread_run(vivid_out_thread, out, "%s-out",
-			     out->dev->v4l2_dev.name);
+			     out->node.dev->v4l2_dev.name);
 	if (IS_ERR(thread))
 		return PTR_ERR(thread);
-	out->thread = thread;
+	out->node.thread = thread;
 	return 0;
 }
 
@@ -226,11 +228,11 @@ int vivid_out_thread_start(struct vivid_out *out)
  * vivid_out_thread_stop() - stop consuming frames
  * @out: the output node
  *
- * Called from stop_streaming with &vivid_out.lock held. On return the
+ * Called from stop_streaming with &vivid_node.lock held. On return the
  * thread has exited and no buffer is being read.
  */
 void vivid_out_thread_stop(struct vivid_out *out)
 {
-	lockdep_assert_held(&out->lock);
-	vivid_thread_stop(&out->thread);
+	lockdep_assert_held(&out->node.lock);
+	vivid_thread_stop(&out->node.thread);
 }
