@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the frame threads of both nodes share: the hand-over of queued
- * buffers (the oldest buffer of the node's active list, once the fences
- * of its dma-bufs allow the device to touch it) and the frame clock that
- * wakes the thread at the end of each period.
+ * What the frame threads of both nodes share: their start and stop, the
+ * hand-over of queued buffers (the oldest buffer of the node's active
+ * list, once the fences of its dma-bufs allow the device to touch it) and
+ * the frame clock that wakes the thread at the end of each period.
  *
  * The threads allow SIGKILL: vb2x sends it to cut a wait for fences short
- * (vb2x_buffer_begin_access()), and vivid_thread_stop() sends it before
- * kthread_stop() so that a thread waiting for a fence stops at once. The
- * signal is flushed before each sleep, so it never turns a sleep into a
- * busy loop.
+ * (vb2x_buffer_begin_access()), and vivid_node_thread_stop() sends it
+ * before kthread_stop() so that a thread waiting for a fence stops at
+ * once. The signal is flushed before each sleep, so it never turns a sleep
+ * into a busy loop.
  */
+#include <linux/err.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -81,27 +82,20 @@ static bool vivid_thread_sleep(u64 wake_ns)
 	return true;
 }
 
-/**
- * vivid_frame_loop() - the body of a node's frame thread
- * @start_ns: CLOCK_MONOTONIC start of period 0 (STREAMON)
- * @tpf: the frame interval
- * @period_end: called for each period that ended, in order, with its
- *	number and length; if the thread woke up late it is called for every
- *	period that ended meanwhile, at most as many as a queue holds
- *	buffers
- * @arg: passed to @period_end
- *
- * Runs until kthread_stop(). Allows SIGKILL first (see the top of this
- * file).
- *
- * Return: 0, the thread's exit code.
+/*
+ * The body of a node's frame thread: runs until kthread_stop(), calling
+ * &vivid_node_dir.period_end for each period that ended, in order, with
+ * its number and length; if the thread woke up late it is called for
+ * every period that ended meanwhile, at most as many as a queue holds
+ * buffers. Allows SIGKILL first (see the top of this file).
  */
-int vivid_frame_loop(u64 start_ns, const struct v4l2_fract *tpf,
-		     void (*period_end)(void *arg, u64 period, u64 period_ns),
-		     void *arg)
+static int vivid_node_thread(void *data)
 {
+	struct vivid_node *node = data;
+	const struct v4l2_fract *tpf = &vivid_intervals[node->interval];
 	u64 period_ns = div_u64((u64)tpf->numerator * NSEC_PER_SEC,
 				tpf->denominator);
+	u64 start_ns = node->start_ns;
 	u64 next = 0;
 	u64 ended;
 
@@ -111,24 +105,52 @@ int vivid_frame_loop(u64 start_ns, const struct v4l2_fract *tpf,
 		if (ended > next + VB2X_MAX_BUFFERS)
 			next = ended - VB2X_MAX_BUFFERS;
 		for (; next < ended; next++)
-			period_end(arg, next, period_ns);
+			node->dir->period_end(node, next, period_ns);
 	}
 	return 0;
 }
 
 /**
- * vivid_thread_stop() - stop a node's frame thread
- * @thread: the thread, or NULL; set to NULL
+ * vivid_node_thread_start() - start a node's frame thread
+ * @node: the node, with what its thread uses set up
+ *	(&vivid_node_dir.start)
  *
- * SIGKILL first ends a wait of the thread for the fences of others, so
- * that stopping never waits for a fence; then kthread_stop() waits for the
- * thread to finish the buffer at hand and exit.
+ * Called from start_streaming with &vivid_node.lock held. Period 0 starts
+ * now.
+ *
+ * Return: 0 or the errno of the failed thread creation.
  */
-void vivid_thread_stop(struct task_struct **thread)
+int vivid_node_thread_start(struct vivid_node *node)
 {
-	if (!*thread)
+	struct task_struct *thread;
+
+	lockdep_assert_held(&node->lock);
+	node->start_ns = ktime_get_ns();
+	thread = kthread_run(vivid_node_thread, node, "%s-%s",
+			     node->dev->v4l2_dev.name,
+			     node->dir->output ? "out" : "cap");
+	if (IS_ERR(thread))
+		return PTR_ERR(thread);
+	node->thread = thread;
+	return 0;
+}
+
+/**
+ * vivid_node_thread_stop() - stop a node's frame thread
+ * @node: the node; its thread may have stopped already
+ *
+ * Called from stop_streaming with &vivid_node.lock held. SIGKILL first
+ * ends a wait of the thread for the fences of others, so that stopping
+ * never waits for a fence; then kthread_stop() waits for the thread to
+ * finish the buffer at hand and exit. On return no buffer is being filled
+ * or read.
+ */
+void vivid_node_thread_stop(struct vivid_node *node)
+{
+	lockdep_assert_held(&node->lock);
+	if (!node->thread)
 		return;
-	send_sig(SIGKILL, *thread, 1);
-	kthread_stop(*thread);
-	*thread = NULL;
+	send_sig(SIGKILL, node->thread, 1);
+	kthread_stop(node->thread);
+	node->thread = NULL;
 }

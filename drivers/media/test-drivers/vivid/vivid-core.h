@@ -117,6 +117,7 @@ struct vivid_buffer {
 
 struct vb2x_budget;
 struct vivid_dev;
+struct vivid_node;
 
 /* index into vivid_intervals[] of a new node: 1/30 */
 #define VIVID_DEF_INTERVAL	2
@@ -133,8 +134,16 @@ struct vivid_dev;
  * @what: the node's kind in the kernel log line of its registration
  * @min_buffers: REQBUFS allocates at least this many buffers
  * @timestamp_flags: &vb2x_queue.timestamp_flags of the node's queue
- * @qops: the callbacks of the node's queue
  * @ioctl_ops: the node's ioctls
+ * @start: sets up what the node's thread uses while streaming; called by
+ *	start_streaming with &vivid_node.lock held, before the thread
+ *	starts. Return: 0 or a negative errno.
+ * @stop: undoes @start; called with &vivid_node.lock held by
+ *	stop_streaming after the thread stopped, and by start_streaming if
+ *	the thread does not start
+ * @period_end: called by the node's thread at the end of each frame
+ *	period, in order, with the period's number and length in ns; fills
+ *	(capture) or consumes (output) the oldest queued buffer
  *
  * One constant instance per direction: vivid_cap_dir and vivid_out_dir.
  */
@@ -145,8 +154,11 @@ struct vivid_node_dir {
 	const char			*what;
 	unsigned int			min_buffers;
 	u32				timestamp_flags;
-	const struct vb2x_ops		*qops;
 	const struct v4l2_ioctl_ops	*ioctl_ops;
+	int	(*start)(struct vivid_node *node);
+	void	(*stop)(struct vivid_node *node);
+	void	(*period_end)(struct vivid_node *node, u64 period,
+			      u64 period_ns);
 };
 
 /**
@@ -298,14 +310,12 @@ void vivid_pattern_fill(struct vivid_pattern *pat, u8 *plane0, u8 *plane1,
 struct vivid_buffer *vivid_next_ready_buf(spinlock_t *slock,
 					  struct list_head *active,
 					  bool *failed);
-int vivid_frame_loop(u64 start_ns, const struct v4l2_fract *tpf,
-		     void (*period_end)(void *arg, u64 period, u64 period_ns),
-		     void *arg);
-void vivid_thread_stop(struct task_struct **thread);
+int vivid_node_thread_start(struct vivid_node *node);
+void vivid_node_thread_stop(struct vivid_node *node);
 
 /* vivid-kthread-cap.c */
-int vivid_cap_thread_start(struct vivid_cap *cap);
-void vivid_cap_thread_stop(struct vivid_cap *cap);
+void vivid_cap_period_end(struct vivid_node *node, u64 period,
+			  u64 period_ns);
 
 /* vivid-node.c */
 extern const struct v4l2_fract vivid_intervals[];
@@ -316,12 +326,6 @@ int vivid_node_create(struct vivid_dev *dev, const struct vivid_node_dir *dir,
 		      bool multiplanar, struct vivid_node **nodep);
 void vivid_node_unregister(struct vivid_node *node);
 void vivid_node_free(struct vivid_node *node);
-int vivid_node_queue_setup(struct vb2x_queue *q, unsigned int *num_buffers,
-			   unsigned int *num_planes, unsigned int sizes[]);
-int vivid_node_buf_prepare(struct vb2x_buffer *vb);
-void vivid_node_buf_queue(struct vb2x_buffer *vb);
-void vivid_node_return_all(struct vivid_node *node,
-			   enum vb2x_buffer_state state);
 int vivid_node_may_change(struct file *file, struct vivid_node *node);
 int vivid_vidioc_querycap(struct file *file, void *fh,
 			  struct v4l2_capability *caps);
@@ -346,8 +350,8 @@ extern const struct vivid_node_dir vivid_cap_dir;
 extern const struct vivid_node_dir vivid_out_dir;
 
 /* vivid-kthread-out.c */
-int vivid_out_thread_start(struct vivid_out *out);
-void vivid_out_thread_stop(struct vivid_out *out);
+void vivid_out_period_end(struct vivid_node *node, u64 period,
+			  u64 period_ns);
 int vivid_loop_start(struct vivid_dev *dev,
 		     const struct vivid_frame_geom *geom);
 void vivid_loop_stop(struct vivid_dev *dev);

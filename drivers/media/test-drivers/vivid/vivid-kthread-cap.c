@@ -26,11 +26,8 @@
  * dma_fence_begin_signalling() section, so that lockdep knows it must not
  * wait for fences.
  */
+#include <linux/container_of.h>
 #include <linux/dma-fence.h>
-#include <linux/err.h>
-#include <linux/kthread.h>
-#include <linux/ktime.h>
-#include <linux/sched.h>
 
 #include "vivid-core.h"
 
@@ -86,56 +83,20 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 	return true;
 }
 
-static void vivid_cap_period_end(void *arg, u64 period, u64 period_ns)
+/**
+ * vivid_cap_period_end() - the end of a frame period of the capture node
+ * @node: the capture node (&vivid_cap.node)
+ * @period: the number of the period that ended
+ * @period_ns: the length of a period
+ *
+ * Called by the node's thread (&vivid_node_dir.period_end): fills the
+ * oldest queued buffer with the period's frame, or drops the period.
+ */
+void vivid_cap_period_end(struct vivid_node *node, u64 period, u64 period_ns)
 {
-	struct vivid_cap *cap = arg;
+	struct vivid_cap *cap = container_of(node, struct vivid_cap, node);
 
 	if (!vivid_cap_produce(cap, period, period_ns))
-		dev_dbg(cap->node.dev->pdev_dev,
+		dev_dbg(node->dev->pdev_dev,
 			"no buffer, period %llu dropped\n", period);
-}
-
-static int vivid_cap_thread(void *data)
-{
-	struct vivid_cap *cap = data;
-
-	return vivid_frame_loop(cap->node.start_ns,
-				&vivid_intervals[cap->node.interval],
-				vivid_cap_period_end, cap);
-}
-
-/**
- * vivid_cap_thread_start() - start producing frames
- * @cap: the capture node; &vivid_cap.pattern must be set up
- *
- * Called from start_streaming with &vivid_node.lock held. Period 0 starts
- * now.
- *
- * Return: 0 or the errno of the failed thread creation.
- */
-int vivid_cap_thread_start(struct vivid_cap *cap)
-{
-	struct task_struct *thread;
-
-	lockdep_assert_held(&cap->node.lock);
-	cap->node.start_ns = ktime_get_ns();
-	thread = kthread_run(vivid_cap_thread, cap, "%s-cap",
-			     cap->node.dev->v4l2_dev.name);
-	if (IS_ERR(thread))
-		return PTR_ERR(thread);
-	cap->node.thread = thread;
-	return 0;
-}
-
-/**
- * vivid_cap_thread_stop() - stop producing frames
- * @cap: the capture node
- *
- * Called from stop_streaming with &vivid_node.lock held. On return the
- * thread has exited and no buffer is being filled.
- */
-void vivid_cap_thread_stop(struct vivid_cap *cap)
-{
-	lockdep_assert_held(&cap->node.lock);
-	vivid_thread_stop(&cap->node.thread);
 }

@@ -25,12 +25,9 @@
  * return, is the signalling path of the buffer's read fence: it runs in a
  * dma_fence_begin_signalling() section.
  */
+#include <linux/container_of.h>
 #include <linux/dma-fence.h>
-#include <linux/err.h>
-#include <linux/kthread.h>
-#include <linux/ktime.h>
 #include <linux/mm.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -186,53 +183,16 @@ static bool vivid_out_consume(struct vivid_out *out)
 	return true;
 }
 
-static void vivid_out_period_end(void *arg, u64 period, u64 period_ns)
-{
-	vivid_out_consume(arg);
-}
-
-static int vivid_out_thread(void *data)
-{
-	struct vivid_out *out = data;
-
-	return vivid_frame_loop(out->node.start_ns,
-				&vivid_intervals[out->node.interval],
-				vivid_out_period_end, out);
-}
-
 /**
- * vivid_out_thread_start() - start consuming frames
- * @out: the output node
+ * vivid_out_period_end() - the end of a frame period of the output node
+ * @node: the output node (&vivid_out.node)
+ * @period: unused
+ * @period_ns: unused
  *
- * Called from start_streaming with &vivid_node.lock held. Period 0 starts
- * now and the first consumed buffer gets sequence number 0.
- *
- * Return: 0 or the errno of the failed thread creation.
+ * Called by the node's thread (&vivid_node_dir.period_end): consumes the
+ * oldest queued buffer, if one is ready.
  */
-int vivid_out_thread_start(struct vivid_out *out)
+void vivid_out_period_end(struct vivid_node *node, u64 period, u64 period_ns)
 {
-	struct task_struct *thread;
-
-	lockdep_assert_held(&out->node.lock);
-	out->node.start_ns = ktime_get_ns();
-	out->sequence = 0;
-	thread = kthread_run(vivid_out_thread, out, "%s-out",
-			     out->node.dev->v4l2_dev.name);
-	if (IS_ERR(thread))
-		return PTR_ERR(thread);
-	out->node.thread = thread;
-	return 0;
-}
-
-/**
- * vivid_out_thread_stop() - stop consuming frames
- * @out: the output node
- *
- * Called from stop_streaming with &vivid_node.lock held. On return the
- * thread has exited and no buffer is being read.
- */
-void vivid_out_thread_stop(struct vivid_out *out)
-{
-	lockdep_assert_held(&out->node.lock);
-	vivid_thread_stop(&out->node.thread);
+	vivid_out_consume(container_of(node, struct vivid_out, node));
 }

@@ -2,7 +2,8 @@
 /*
  * What the video capture and output nodes share: their creation,
  * registration and release, the file operations, the vb2x buffer
- * callbacks, and the format, size and frame interval ioctls. What sets
+ * and streaming callbacks, and the format, size and frame interval
+ * ioctls. What sets
  * the two apart is their direction (&struct vivid_node_dir), defined in
  * vivid-vid-cap.c and vivid-vid-out.c.
  */
@@ -38,8 +39,10 @@ static struct vivid_buffer *to_vivid_buffer(struct vb2x_buffer *vb)
  *
  * Return: 0, or -EINVAL for CREATE_BUFS planes that do not fit the format.
  */
-int vivid_node_queue_setup(struct vb2x_queue *q, unsigned int *num_buffers,
-			   unsigned int *num_planes, unsigned int sizes[])
+static int vivid_node_queue_setup(struct vb2x_queue *q,
+				  unsigned int *num_buffers,
+				  unsigned int *num_planes,
+				  unsigned int sizes[])
 {
 	struct vivid_node *node = vb2x_get_drv_priv(q);
 	const struct vivid_frame_geom *geom = &node->geom;
@@ -80,7 +83,7 @@ int vivid_node_queue_setup(struct vb2x_queue *q, unsigned int *num_buffers,
  *
  * Return: 0, or -EINVAL for a plane too small.
  */
-int vivid_node_buf_prepare(struct vb2x_buffer *vb)
+static int vivid_node_buf_prepare(struct vb2x_buffer *vb)
 {
 	struct vivid_node *node = vb2x_get_drv_priv(vb->vb2x_queue);
 	const struct vivid_frame_geom *geom = &node->geom;
@@ -104,7 +107,7 @@ int vivid_node_buf_prepare(struct vb2x_buffer *vb)
  * vivid_node_buf_queue() - the buf_queue callback of a node's queue
  * @vb: the buffer, added to the tail of &vivid_node.active
  */
-void vivid_node_buf_queue(struct vb2x_buffer *vb)
+static void vivid_node_buf_queue(struct vb2x_buffer *vb)
 {
 	struct vivid_node *node = vb2x_get_drv_priv(vb->vb2x_queue);
 	struct vivid_buffer *buf = to_vivid_buffer(vb);
@@ -119,8 +122,8 @@ void vivid_node_buf_queue(struct vb2x_buffer *vb)
  * @node: the node, whose thread is not running
  * @state: the state the buffers are returned in
  */
-void vivid_node_return_all(struct vivid_node *node,
-			   enum vb2x_buffer_state state)
+static void vivid_node_return_all(struct vivid_node *node,
+				  enum vb2x_buffer_state state)
 {
 	struct vivid_buffer *buf, *tmp;
 	LIST_HEAD(bufs);
@@ -134,6 +137,63 @@ void vivid_node_return_all(struct vivid_node *node,
 		vb2x_buffer_done(&buf->vb.vb2x_buf, state);
 	}
 }
+
+/**
+ * vivid_node_start_streaming() - the start_streaming callback of a node's
+ *	queue
+ * @q: the queue
+ * @count: unused
+ *
+ * Sets up what the node's thread uses (&vivid_node_dir.start) and starts
+ * the thread; on failure the queued buffers go back to vb2x as QUEUED.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int vivid_node_start_streaming(struct vb2x_queue *q,
+				      unsigned int count)
+{
+	struct vivid_node *node = vb2x_get_drv_priv(q);
+	int ret;
+
+	ret = node->dir->start(node);
+	if (ret)
+		goto return_bufs;
+	ret = vivid_node_thread_start(node);
+	if (ret) {
+		node->dir->stop(node);
+		goto return_bufs;
+	}
+	return 0;
+
+return_bufs:
+	vivid_node_return_all(node, VB2X_BUF_STATE_QUEUED);
+	return ret;
+}
+
+/**
+ * vivid_node_stop_streaming() - the stop_streaming callback of a node's
+ *	queue
+ * @q: the queue
+ *
+ * Stops the node's thread, returns the queued buffers as ERROR and undoes
+ * &vivid_node_dir.start.
+ */
+static void vivid_node_stop_streaming(struct vb2x_queue *q)
+{
+	struct vivid_node *node = vb2x_get_drv_priv(q);
+
+	vivid_node_thread_stop(node);
+	vivid_node_return_all(node, VB2X_BUF_STATE_ERROR);
+	node->dir->stop(node);
+}
+
+static const struct vb2x_ops vivid_node_qops = {
+	.queue_setup		= vivid_node_queue_setup,
+	.buf_prepare		= vivid_node_buf_prepare,
+	.buf_queue		= vivid_node_buf_queue,
+	.start_streaming	= vivid_node_start_streaming,
+	.stop_streaming		= vivid_node_stop_streaming,
+};
 
 static int vivid_node_open(struct file *file)
 {
@@ -455,7 +515,7 @@ static int vivid_node_init_queue(struct vivid_node *node)
 			  V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	q->io_modes = node->dev->io_modes;
 	q->dev = node->dev->pdev_dev;
-	q->ops = node->dir->qops;
+	q->ops = &vivid_node_qops;
 	q->mem_ops = node->dev->mem_ops;
 	q->budget = node->dev->budget;
 	q->drv_priv = node;

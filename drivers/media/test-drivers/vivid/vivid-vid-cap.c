@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The video capture node of vivid-expbuf: its direction, streaming
- * callbacks and input ioctls; the rest is vivid-node.c
+ * The video capture node of vivid-expbuf: its direction, what its thread
+ * needs while streaming, and its input ioctls; the rest is vivid-node.c
  */
 #include <linux/kernel.h>
 #include <linux/stddef.h>
@@ -26,42 +26,16 @@ static struct vivid_cap *to_vivid_cap(struct vivid_node *node)
 	return container_of(node, struct vivid_cap, node);
 }
 
-static int vivid_start_streaming(struct vb2x_queue *q, unsigned int count)
+/* the pattern templates of the capture thread */
+static int vivid_cap_start(struct vivid_node *node)
 {
-	struct vivid_cap *cap = to_vivid_cap(vb2x_get_drv_priv(q));
-	int ret;
-
-	ret = vivid_pattern_init(&cap->pattern, &cap->node.geom);
-	if (ret)
-		goto return_bufs;
-	ret = vivid_cap_thread_start(cap);
-	if (ret) {
-		vivid_pattern_free(&cap->pattern);
-		goto return_bufs;
-	}
-	return 0;
-
-return_bufs:
-	vivid_node_return_all(&cap->node, VB2X_BUF_STATE_QUEUED);
-	return ret;
+	return vivid_pattern_init(&to_vivid_cap(node)->pattern, &node->geom);
 }
 
-static void vivid_stop_streaming(struct vb2x_queue *q)
+static void vivid_cap_stop(struct vivid_node *node)
 {
-	struct vivid_cap *cap = to_vivid_cap(vb2x_get_drv_priv(q));
-
-	vivid_cap_thread_stop(cap);
-	vivid_node_return_all(&cap->node, VB2X_BUF_STATE_ERROR);
-	vivid_pattern_free(&cap->pattern);
+	vivid_pattern_free(&to_vivid_cap(node)->pattern);
 }
-
-static const struct vb2x_ops vivid_cap_qops = {
-	.queue_setup		= vivid_node_queue_setup,
-	.buf_prepare		= vivid_node_buf_prepare,
-	.buf_queue		= vivid_node_buf_queue,
-	.start_streaming	= vivid_start_streaming,
-	.stop_streaming		= vivid_stop_streaming,
-};
 
 static int vivid_vidioc_enum_input(struct file *file, void *fh,
 				   struct v4l2_input *inp)
@@ -134,6 +108,8 @@ const struct vivid_node_dir vivid_cap_dir = {
 	.min_buffers		= VIVID_MIN_BUFFERS,
 	.timestamp_flags	= V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
 				  V4L2_BUF_FLAG_TSTAMP_SRC_EOF,
-	.qops			= &vivid_cap_qops,
 	.ioctl_ops		= &vivid_cap_ioctl_ops,
+	.start			= vivid_cap_start,
+	.stop			= vivid_cap_stop,
+	.period_end		= vivid_cap_period_end,
 };

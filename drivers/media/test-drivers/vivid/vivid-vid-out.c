@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The video output node of vivid-expbuf: its direction, streaming
- * callbacks and output ioctls; the rest is vivid-node.c
+ * The video output node of vivid-expbuf: its direction, what its thread
+ * needs while streaming, and its output ioctls; the rest is vivid-node.c
  *
  * The node takes the same formats, sizes and frame intervals as the
  * capture node; a kernel thread (vivid-kthread-out.c) consumes one queued
@@ -26,43 +26,20 @@ static struct vivid_out *to_vivid_out(struct vivid_node *node)
 	return container_of(node, struct vivid_out, node);
 }
 
-static int vivid_out_start_streaming(struct vb2x_queue *q,
-				     unsigned int count)
+/*
+ * The loopback frame the output thread stores its frames in; the first
+ * consumed buffer gets sequence number 0.
+ */
+static int vivid_out_start(struct vivid_node *node)
 {
-	struct vivid_out *out = to_vivid_out(vb2x_get_drv_priv(q));
-	int ret;
-
-	ret = vivid_loop_start(out->node.dev, &out->node.geom);
-	if (ret)
-		goto return_bufs;
-	ret = vivid_out_thread_start(out);
-	if (ret) {
-		vivid_loop_stop(out->node.dev);
-		goto return_bufs;
-	}
-	return 0;
-
-return_bufs:
-	vivid_node_return_all(&out->node, VB2X_BUF_STATE_QUEUED);
-	return ret;
+	to_vivid_out(node)->sequence = 0;
+	return vivid_loop_start(node->dev, &node->geom);
 }
 
-static void vivid_out_stop_streaming(struct vb2x_queue *q)
+static void vivid_out_stop(struct vivid_node *node)
 {
-	struct vivid_out *out = to_vivid_out(vb2x_get_drv_priv(q));
-
-	vivid_out_thread_stop(out);
-	vivid_node_return_all(&out->node, VB2X_BUF_STATE_ERROR);
-	vivid_loop_stop(out->node.dev);
+	vivid_loop_stop(node->dev);
 }
-
-static const struct vb2x_ops vivid_out_qops = {
-	.queue_setup		= vivid_node_queue_setup,
-	.buf_prepare		= vivid_node_buf_prepare,
-	.buf_queue		= vivid_node_buf_queue,
-	.start_streaming	= vivid_out_start_streaming,
-	.stop_streaming		= vivid_out_stop_streaming,
-};
 
 static int vivid_out_enum_output(struct file *file, void *fh,
 				 struct v4l2_output *o)
@@ -132,6 +109,8 @@ const struct vivid_node_dir vivid_out_dir = {
 	.what			= "output",
 	.min_buffers		= VIVID_OUT_MIN_BUFFERS,
 	.timestamp_flags	= V4L2_BUF_FLAG_TIMESTAMP_COPY,
-	.qops			= &vivid_out_qops,
 	.ioctl_ops		= &vivid_out_ioctl_ops,
+	.start			= vivid_out_start,
+	.stop			= vivid_out_stop,
+	.period_end		= vivid_out_period_end,
 };
