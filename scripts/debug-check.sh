@@ -13,9 +13,9 @@
 #   2. scripts/debug-tier.sh with scripts/guest-debug.sh: the attacking
 #      tests on both capture nodes, then scripts/guest-fuzz.sh: vx-fuzz
 #      (DEBUG_FUZZ_OPS operations, default 10^5, fixed seed
-#      DEBUG_FUZZ_SEED, default 8) and trinity (DEBUG_TRINITY_SECONDS on
-#      one capture and one output node, as root), nothing left charged,
-#      rmmod; then a kmemleak scan. Results in build/KVER/results/ (the
+#      DEBUG_FUZZ_SEED, default 8) and trinity (DEBUG_TRINITY_SECONDS,
+#      default 120, on the multi-planar capture node, as root), nothing
+#      left charged, rmmod; then a kmemleak scan. Results in build/KVER/results/ (the
 #      fuzz part in results/fuzz/).
 #
 # Then scripts/summarize.sh KVER counts it all: any detector report in the
@@ -52,11 +52,11 @@ scripts/detectors-check.sh "$kver" > "$out/detectors-check.log" 2>&1 &
 detectors=$!
 
 echo "== debug $kver: guest-debug and fuzz =="
+# trinity takes most of a minute to start on this kernel: one node, 2 min.
 FUZZ_OPS=${DEBUG_FUZZ_OPS:-100000} FUZZ_SEED=${DEBUG_FUZZ_SEED:-8} \
-	FUZZ_SECONDS=${DEBUG_FUZZ_SECONDS:-1200} \
-	TRINITY_SECONDS=${DEBUG_TRINITY_SECONDS:-60} TRINITY_DROPPRIVS=0 \
-	TRINITY_NODES='vivid-expbuf-1-vid-cap vivid-expbuf-0-vid-out' \
-	scripts/fuzz.sh --conf-only
+	FUZZ_SECONDS=${DEBUG_FUZZ_SECONDS:-1800} \
+	TRINITY_SECONDS=${DEBUG_TRINITY_SECONDS:-120} TRINITY_DROPPRIVS=0 \
+	TRINITY_NODES=vivid-expbuf-1-vid-cap scripts/fuzz.sh --conf-only
 rm -rf "$out/results"
 VM_TIMEOUT=${VM_TIMEOUT:-3600} scripts/debug-tier.sh "$kver" \
 	scripts/guest-debug.sh | grep -a -E '^(guest-debug|guest-fuzz|debug-tier|vm-run)'

@@ -98,6 +98,11 @@ case $st in
 *) fail "vx-fuzz seed $seed" "status $st: $(tail -n 2 "$RESULTS/vx-fuzz.txt" | tr '\n' ' ')" ;;
 esac
 
+# The time bound must not cut the run short of what was asked for.
+made=$(sed -n 's/^vx-fuzz: ops \([0-9]*\) in .*/\1/p' "$RESULTS/vx-fuzz.txt" | head -n 1)
+step "vx-fuzz made the $ops operations asked for (made ${made:-none} in at most $secs s)" \
+	test "${made:-0}" -ge "$ops"
+
 # vx-fuzz's rmmod may have re-inserted the module: find the nodes again.
 read -r -a globs <<< "$tnodes"
 mapfile -t nodes < <(for g in "${globs[@]}"; do nodes_named "$g"; done)
