@@ -178,7 +178,7 @@ build() {
 		mv "$dir/extract/linux-source-6.1" "$tree"
 		rmdir "$dir/extract"
 	fi
-	step "x86_64_defconfig" kmake x86_64_defconfig
+	step "allnoconfig" kmake allnoconfig
 	step "kvm_guest.config" kmake kvm_guest.config
 	step "merge $(basename "$fragment")" \
 		"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" \
