@@ -14,6 +14,7 @@ pkgs=(
 	linux-source-6.1
 	gstreamer1.0-tools gstreamer1.0-plugins-good
 	libv4l-dev
+	trinity
 )
 
 missing=()

@@ -6,8 +6,8 @@
 #
 # Loads vivid-expbuf (two instances, capture + output each; videodev and
 # vgem first), runs build/utils/vx-fuzz, then trinity's ioctl fuzzing on
-# our capture and output nodes if trinity is installed, then requires
-# rmmod vivid_expbuf to succeed.
+# our capture and output nodes (a failed step if trinity is missing),
+# then requires rmmod vivid_expbuf to succeed.
 #
 # Settings come from the environment or, since vm-run.sh passes only
 # RESULTS, KVER and REPO, from $REPO/build/fuzz.conf (shell assignments
@@ -108,6 +108,8 @@ read -r -a globs <<< "$tnodes"
 mapfile -t nodes < <(for g in "${globs[@]}"; do nodes_named "$g"; done)
 step "trinity's nodes $tnodes (found ${#nodes[@]}: ${nodes[*]})" \
 	test ${#nodes[@]} -gt 0
+# A fuzzer that is asked for must run: no trinity is a failure.
+[ "$tcount" -gt 0 ] && step "trinity is installed" command -v trinity
 if [ "$tcount" -gt 0 ] && command -v trinity > /dev/null; then
 	# trinity -X runs as nobody. With -c ioctl it picks fds from its
 	# providers: -V replaces the file list of the provider named
