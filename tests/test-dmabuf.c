@@ -33,6 +33,8 @@
 #define FRAMES		3
 #define OUT_FRAMES	6
 #define LOOP_FRAMES	12
+/* frames each queue completes while they share dma-bufs */
+#define SHARED_FRAMES	8
 /* output buffers are queued with bytesused this much below sizeimage */
 #define SHORT_BY	64
 /* dma-buf content before a capture, and content that must stay untouched */
@@ -902,6 +904,117 @@ static void output_import(void)
 	free(expect);
 }
 
+/* The dma-buf capture buffer @index imports in shared_import(). */
+static int shared_fd(unsigned int index)
+{
+	return pool[index == NBUFS - 1 ? 0 : index].fd;
+}
+
+/* One output buffer of shared_import() dequeued and queued again. */
+static bool shared_play(unsigned int size, char *why, size_t len)
+{
+	struct plane_req req = { .bytesused = size };
+	struct vlib_frame fr;
+
+	if (vlib_dqbuf(&out, V4L2_MEMORY_DMABUF, &fr, VLIB_DQBUF_TIMEOUT_MS) ||
+	    fr.buf.index >= NBUFS) {
+		snprintf(why, len, "output DQBUF: %s", strerror(errno));
+		return false;
+	}
+	req.fd = shared_fd(fr.buf.index);
+	if ((fr.buf.flags & V4L2_BUF_FLAG_ERROR) ||
+	    qbuf_planes(&out, fr.buf.index, &req, 1)) {
+		snprintf(why, len, "output buffer %u: flags 0x%x, requeue: %s",
+			 fr.buf.index, fr.buf.flags, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * One dma-buf in several queues at once: capture buffers 0 and NBUFS - 1
+ * import the same dma-buf, and the instance's output queue imports the
+ * dma-buf of every capture buffer, while both queues stream. The exporter
+ * then has two attachments of one memory mapped for the device writing
+ * and one mapped for it reading, all at the same time (DMA-API debugging
+ * checks those mappings on the debug kernel). Both queues must go on
+ * completing buffers without error, and the capture buffers that have
+ * their dma-buf to themselves must hold the pattern.
+ */
+static void shared_import(void)
+{
+	char why[300] = "";
+	struct plane_req req = { 0 };
+	struct vlib_frame fr;
+	int i, captured = 0, played = 0;
+	bool ok;
+
+	ok = importer_setup(V4L2_PIX_FMT_YUYV, NULL) >= NBUFS;
+	if (!ok)
+		snprintf(why, sizeof(why), "capture setup: %s", strerror(errno));
+	vlib_streamoff(&out);
+	vlib_reqbufs(&out, V4L2_MEMORY_DMABUF, 0, NULL);
+	req.bytesused = fmt.sizeimage[0];
+	if (ok && (vlib_set_fmt(&out, V4L2_PIX_FMT_YUYV, WIDTH, HEIGHT, NULL) ||
+		   vlib_reqbufs(&out, V4L2_MEMORY_DMABUF, NBUFS, NULL) < NBUFS)) {
+		snprintf(why, sizeof(why), "output S_FMT or REQBUFS: %s",
+			 strerror(errno));
+		ok = false;
+	}
+	for (i = 0; ok && i < NBUFS; i++) {
+		req.fd = shared_fd(i);
+		if (qbuf_planes(&imp, i, &req, 1) || qbuf_planes(&out, i, &req, 1)) {
+			snprintf(why, sizeof(why), "QBUF %d: %s", i,
+				 strerror(errno));
+			ok = false;
+		}
+	}
+	if (ok && (vlib_streamon(&out) || vlib_streamon(&imp))) {
+		snprintf(why, sizeof(why), "STREAMON: %s", strerror(errno));
+		ok = false;
+	}
+	while (ok && (captured < SHARED_FRAMES || played < SHARED_FRAMES)) {
+		if (captured < SHARED_FRAMES) {
+			/* Check the frame before the buffer goes back. */
+			if (vlib_dqbuf(&imp, V4L2_MEMORY_DMABUF, &fr,
+				       VLIB_DQBUF_TIMEOUT_MS) ||
+			    fr.buf.index >= NBUFS) {
+				snprintf(why, sizeof(why), "capture DQBUF: %s",
+					 strerror(errno));
+				ok = false;
+				break;
+			}
+			if (fr.buf.index != 0 && fr.buf.index != NBUFS - 1 &&
+			    !frame_in((struct dbuf *[]){ &pool[fr.buf.index] },
+				      fr.buf.sequence, why, sizeof(why))) {
+				ok = false;
+				break;
+			}
+			req.fd = shared_fd(fr.buf.index);
+			if ((fr.buf.flags & V4L2_BUF_FLAG_ERROR) ||
+			    qbuf_planes(&imp, fr.buf.index, &req, 1)) {
+				snprintf(why, sizeof(why),
+					 "capture buffer %u: flags 0x%x, requeue: %s",
+					 fr.buf.index, fr.buf.flags,
+					 strerror(errno));
+				ok = false;
+				break;
+			}
+			captured++;
+		}
+		if (played < SHARED_FRAMES) {
+			ok = shared_play(req.bytesused, why, sizeof(why));
+			played++;
+		}
+	}
+	if (!tap_ok(ok, "dmabuf: one dma-buf in 2 capture buffers and 1 output buffer: all stream"))
+		tap_diag("%s (%d captured, %d played)", why, captured, played);
+	vlib_streamoff(&out);
+	vlib_streamoff(&imp);
+	vlib_reqbufs(&out, V4L2_MEMORY_DMABUF, 0, NULL);
+	vlib_reqbufs(&imp, V4L2_MEMORY_DMABUF, 0, NULL);
+}
+
 /*
  * An import outlives the closed descriptor it came from (the frame is read
  * through another export of the same memory) and the exporter's
@@ -1012,9 +1125,10 @@ int main(int argc, char **argv)
 	 * The peers and the pool 2, capture_import import_checks for YUYV
 	 * and (checked or skipped) NM12, capture_access 5, capture_sizes 6,
 	 * bad_fds 10, reuse_replace 5, output_import 11 (output_stream 3 of
-	 * them), lifetime 6.
+	 * them), shared_import 1, lifetime 6.
 	 */
-	tap_plan(2 + 2 * ARRAY_SIZE(import_checks) + 5 + 6 + 10 + 5 + 11 + 6);
+	tap_plan(2 + 2 * ARRAY_SIZE(import_checks) + 5 + 6 + 10 + 5 + 11 + 1 +
+		 6);
 	if (!tap_ok(open_peers(node), "dmabuf: exporter and output nodes found")) {
 		vlib_close(&imp);
 		return tap_done();
@@ -1043,6 +1157,7 @@ int main(int argc, char **argv)
 	bad_fds();
 	reuse_replace();
 	output_import();
+	shared_import();
 	lifetime();
 
 	vlib_set_fps(&imp, 1, 30);
