@@ -2,18 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: what `make check` does. Lint the sources, build the module for
-# the newest installed 6.1 and 6.12 kernels, build the tests and utils, boot
-# each kernel in QEMU twice: with a cirrus display for
-# scripts/display-check.sh, then with scripts/guest-check.sh; then run the
-# debug-kernel tier (scripts/debug-check.sh) on the 6.1 debug kernel; and
-# print the summary (scripts/summarize.sh), whose last line is
-# "N passed, N failed".
+# the newest installed 6.1 and 6.12 kernels, build the tests and utils,
+# then run two lanes at the same time and print the summary
+# (scripts/summarize.sh), whose last line is "N passed, N failed":
 #
-# The debug kernel is cached outside the clone (scripts/debug-kernel.sh).
-# When it is missing it is built in the background at idle priority
-# (SCHED_IDLE) while the stock kernels' guests run, so that it takes only
-# the CPU time they leave, and the tier waits for it. CHECK_DEBUG=0 leaves
-# the tier out (the summary then fails one step saying so).
+#   stock lane: boot each stock kernel in QEMU twice: with a cirrus
+#     display for scripts/display-check.sh, then with
+#     scripts/guest-check.sh (output shown as it comes);
+#   debug lane: the debug-kernel tier (scripts/debug-check.sh: detector
+#     self-test, display check, the whole guest suite and the fuzzers on
+#     the 6.1 debug kernel), its output in build/check/debug-lane.log,
+#     shown once the stock lane is done.
+#
+# The guests are paced by frame periods and timeouts more than by the CPU,
+# so the two lanes share the two cores well. The debug kernel is cached
+# outside the clone (scripts/debug-kernel.sh); when it is missing the
+# debug lane builds it first at idle priority (SCHED_IDLE), so that it
+# takes only the CPU time the stock guests leave. CHECK_DEBUG=0 leaves
+# the debug lane out (the summary then fails one step saying so).
 # A failing step (lint's exit status included) is recorded and counted; the
 # other steps still run. Results of an earlier run are removed first, so
 # that only this run's are counted.
@@ -53,13 +59,29 @@ echo "== build =="
 make --no-print-directory -k tests utils
 record "build tests and utils" $? "make tests utils failed"
 
+# debug_lane: build and install the debug kernel when it is missing, at
+# idle priority, then run the tier at normal priority.
+debug_lane() {
+	local status
+	chrt -i 0 scripts/debug-kernel.sh > build/check/debug-kernel.log 2>&1
+	status=$?
+	tail -n 1 build/check/debug-kernel.log
+	record "build and install the debug kernel $debug_kver" $status \
+		"see build/check/debug-kernel.log"
+	[ $status -eq 0 ] || return
+	echo "== debug lane: tier from $(($(date +%s) - start)) s =="
+	rm -rf "build/$debug_kver/results" "build/$debug_kver/display" \
+		"build/$debug_kver/detectors" "build/$debug_kver/console.log"
+	DEBUG_SUMMARY=0 scripts/debug-check.sh
+}
+
 debug_kver=
 debug_job=
 if [ "${CHECK_DEBUG:-1}" = 1 ]; then
 	debug_kver=$(scripts/debug-kernel.sh --kver)
 	record "name the debug kernel" $? "scripts/debug-kernel.sh --kver failed"
-	echo "== debug kernel $debug_kver: scripts/debug-kernel.sh in the background =="
-	chrt -i 0 scripts/debug-kernel.sh > build/check/debug-kernel.log 2>&1 &
+	echo "== debug lane ($debug_kver): in the background, output in build/check/debug-lane.log =="
+	debug_lane > build/check/debug-lane.log 2>&1 &
 	debug_job=$!
 else
 	record "the debug tier runs" 1 "CHECK_DEBUG=${CHECK_DEBUG}"
@@ -90,17 +112,9 @@ for k in "${built[@]}"; do
 done
 
 if [ -n "$debug_job" ]; then
-	echo "== debug kernel $debug_kver ($(($(date +%s) - start)) s) =="
+	echo "== debug lane ($(($(date +%s) - start)) s): waiting for it =="
 	wait "$debug_job"
-	status=$?
-	tail -n 1 build/check/debug-kernel.log
-	record "build and install the debug kernel $debug_kver" $status \
-		"see build/check/debug-kernel.log"
-	if [ $status -eq 0 ]; then
-		rm -rf "build/$debug_kver/results" "build/$debug_kver/fuzz" \
-			"build/$debug_kver/detectors" "build/$debug_kver/console.log"
-		DEBUG_SUMMARY=0 scripts/debug-check.sh
-	fi
+	cat build/check/debug-lane.log
 fi
 
 echo "== summary ($(($(date +%s) - start)) s) =="

@@ -1,26 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-check.sh: the debug-kernel tier (`make debug-check`, and the last
-# part of `make check`). Builds and installs the 6.1 debug kernel when it
+# debug-check.sh: the debug-kernel tier (`make debug-check`, and the debug
+# lane of `make check`). Builds and installs the 6.1 debug kernel when it
 # is missing (scripts/debug-kernel.sh, cached outside the clone), builds
 # the module and the detector self-test module for it, then boots it
-# twice, at the same time:
+# three times, the first two at the same time:
 #
 #   1. scripts/detectors-check.sh: every detector (KASAN, UBSAN, lockdep,
 #      kmemleak, DEBUG_OBJECTS, DMA-API debug, hung task, ...) fires on a
 #      bug committed on purpose; results in build/KVER/detectors/;
-#   2. scripts/debug-tier.sh with scripts/guest-debug.sh: the attacking
-#      tests on both capture nodes, then scripts/guest-fuzz.sh: vx-fuzz
+#   2. scripts/display-check.sh: capture to the cirrus display, checked
+#      on screen, as on the stock kernels; results in build/KVER/display/;
+#   3. scripts/debug-tier.sh with scripts/guest-debug.sh: the whole guest
+#      suite (scripts/guest-check.sh), then scripts/guest-fuzz.sh: vx-fuzz
 #      (DEBUG_FUZZ_OPS operations, default 10^5, fixed seed
 #      DEBUG_FUZZ_SEED, default 8) and trinity (DEBUG_TRINITY_SECONDS,
 #      default 120, on the multi-planar capture node, as root), nothing
-#      left charged, rmmod; then a kmemleak scan. Results in build/KVER/results/ (the
-#      fuzz part in results/fuzz/).
+#      left charged, rmmod; then a kmemleak scan. Results in
+#      build/KVER/results/ (the fuzz part in results/fuzz/).
 #
 # Then scripts/summarize.sh KVER counts it all: any detector report in the
-# log of boot 2 fails. Unless DEBUG_SUMMARY=0, prints that summary; its
-# last line is "N passed, N failed".
+# logs of boots 2 and 3 fails. Unless DEBUG_SUMMARY=0, prints that
+# summary; its last line is "N passed, N failed".
 
 set -uo pipefail
 
@@ -44,14 +46,17 @@ tier_step() {
 	fi
 }
 
-# The two boots run at once: the detector boot mostly waits for its
-# detectors (hung-task timeout, kmemleak's scans), and its output goes to
-# a directory of its own.
+# The detector boot mostly waits for its detectors (hung-task timeout,
+# kmemleak's scans), and its output goes to a directory of its own: it
+# runs beside the display boot.
 echo "== debug $kver: detectors, in the background =="
 scripts/detectors-check.sh "$kver" > "$out/detectors-check.log" 2>&1 &
 detectors=$!
 
-echo "== debug $kver: guest-debug and fuzz =="
+echo "== debug $kver: display =="
+scripts/display-check.sh "$kver" | grep -a -E '^(display-check|fail )'
+
+echo "== debug $kver: the guest suite, then the fuzzers =="
 # trinity takes most of a minute to start on this kernel: one node, 2 min.
 FUZZ_OPS=${DEBUG_FUZZ_OPS:-100000} FUZZ_SEED=${DEBUG_FUZZ_SEED:-8} \
 	FUZZ_SECONDS=${DEBUG_FUZZ_SECONDS:-1800} \
@@ -59,7 +64,8 @@ FUZZ_OPS=${DEBUG_FUZZ_OPS:-100000} FUZZ_SEED=${DEBUG_FUZZ_SEED:-8} \
 	TRINITY_NODES=vivid-expbuf-1-vid-cap scripts/fuzz.sh --conf-only
 rm -rf "$out/results"
 VM_TIMEOUT=${VM_TIMEOUT:-3600} scripts/debug-tier.sh "$kver" \
-	scripts/guest-debug.sh | grep -a -E '^(guest-debug|guest-fuzz|debug-tier|vm-run)'
+	scripts/guest-debug.sh |
+	grep -a -E '^(guest-debug|guest-check|guest-clients|guest-fuzz|debug-tier|vm-run)'
 tier_step "debug-tier.sh guest-debug.sh on $kver: no detector report, no DMA-API error" \
 	"${PIPESTATUS[0]}"
 tier_step "debug-tier.sh guest-debug.sh on $kver finished" \

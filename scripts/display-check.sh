@@ -20,6 +20,8 @@
 # console.log and dmesg.txt (the guest's kernel log, booted with
 # loglevel=5 so warnings reach the console; both are scanned for the lines
 # of scripts/kernel-log-patterns.txt, and a missing one fails that step).
+# The debug kernel (KVER *-vxdebug) boots through scripts/debug-tier.sh:
+# its kmemleak.txt is scanned too, and a DMA-API error fails a step.
 # (vm-run.sh empties build/KVER/results at each boot, so nothing is left
 # there.) With --demo the XR24 screendump is also written to out/demo.png.
 # VM_TIMEOUT (seconds, default 900) bounds the boot.
@@ -143,12 +145,18 @@ check_screen() {
 
 rm -rf "$res"
 mkdir -p "$res"
+# The debug kernel boots through scripts/debug-tier.sh: its knobs, the
+# kmemleak scans around the guest script and the DMA-API error count.
+runner=$repo/scripts/vm-run.sh
+case "$kver" in
+*-vxdebug) runner=$repo/scripts/debug-tier.sh ;;
+esac
 log "booting $kver with -vga cirrus (console in build/$kver/console.log)"
 # vm-run.sh boots with `quiet` (console loglevel 4): loglevel=5 lets the
 # kernel's warnings (KERN_WARNING) reach the console too.
 VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_MONITOR=$monitor \
 	VM_APPEND="loglevel=5${VM_APPEND:+ $VM_APPEND}" \
-	"$repo/scripts/vm-run.sh" "$kver" "$repo/scripts/guest-display.sh" \
+	"$runner" "$kver" "$repo/scripts/guest-display.sh" \
 	-vga cirrus > "$dir/vm-run.txt" 2>&1 &
 vm=$!
 
@@ -183,18 +191,29 @@ vm_status=$?
 record "display: guest ran to the end" \
 	"$([ -e "$res/display-done" ]; echo $?)" "vm-run status $vm_status, see $dir/vm-run.txt"
 cp "$repo/build/$kver/console.log" "$dir/console.log" 2> /dev/null
-for f in "$res"/drm-show-*.txt "$res"/dmesg.txt; do
+for f in "$res"/drm-show-*.txt "$res"/dmesg.txt "$res"/kmemleak.txt \
+	"$res"/dma-api-errors.txt; do
 	[ -e "$f" ] && cp "$f" "$dir/"
 done
+logs=("$dir/console.log" "$dir/dmesg.txt")
+case "$runner" in
+*/debug-tier.sh)
+	logs+=("$dir/kmemleak.txt")
+	record "display: DMA-API debug counted no error" \
+		"$([ "$(cat "$dir/dma-api-errors.txt" 2>/dev/null)" = 0 ]; echo $?)" \
+		"count: $(cat "$dir/dma-api-errors.txt" 2>/dev/null || echo none)"
+	;;
+esac
 # The guest's dmesg (saved by vm-run.sh when the guest script ended) must
-# be there, and neither it nor the console may have a line that
-# scripts/kernel-log-patterns.txt names.
-if [ -r "$dir/console.log" ] && [ -r "$dir/dmesg.txt" ]; then
-	hits=$(cat "$dir/console.log" "$dir/dmesg.txt" |
+# be there (and on the debug kernel the kmemleak scan), and none of them
+# nor the console may have a line that scripts/kernel-log-patterns.txt
+# names.
+if cat "${logs[@]}" > /dev/null 2>&1; then
+	hits=$(cat "${logs[@]}" |
 		grep -a -E -f <(grep -v -e '^#' -e '^$' "$repo/scripts/kernel-log-patterns.txt") |
 		sort -u | head -n 5 | tr '\n' ' ')
 else
-	hits="no console.log or dmesg.txt from the guest"
+	hits="missing from the guest: $(for f in "${logs[@]}"; do [ -r "$f" ] || echo "${f##*/}"; done | tr '\n' ' ')"
 fi
 record "display: kernel log has none of scripts/kernel-log-patterns.txt" \
 	"$([ -z "$hits" ]; echo $?)" "$hits"

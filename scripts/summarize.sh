@@ -322,8 +322,9 @@ debug_tier() {
 }
 
 kernel() {
-	local kver=$1 dir=$repo/build/$1/results f
+	local kver=$1 dir=$repo/build/$1/results f debug=
 	local p0=$passed f0=$failed k0=$known s0=$skew
+	debug_kernel "$kver" && debug=1
 	echo "== $kver =="
 	if [ ! -d "$dir" ]; then
 		fail "no results for $kver (the guest did not run)"
@@ -355,17 +356,17 @@ kernel() {
 				"$dir/dmesg.txt"
 		fi
 	fi
-	if debug_kernel "$kver"; then
-		debug_tier "$kver"
-	elif [ -r "$repo/build/$kver/display/steps.txt" ]; then
+	if [ -r "$repo/build/$kver/display/steps.txt" ]; then
 		echo "  display: $(grep -c '^pass ' "$repo/build/$kver/display/steps.txt") steps passed"
 		steps_file "$repo/build/$kver/display/steps.txt"
 		kernel_log "the $kver display boot" \
 			"$repo/build/$kver/display/console.log" \
-			"$repo/build/$kver/display/dmesg.txt"
+			"$repo/build/$kver/display/dmesg.txt" \
+			${debug:+"$repo/build/$kver/display/kmemleak.txt"}
 	else
 		fail "the display check did not run for $kver"
 	fi
+	[ -z "$debug" ] || debug_tier "$kver"
 	echo "  $kver: $((passed - p0)) passed, $((failed - f0)) failed," \
 		"$((known - k0)) known failures, $((skew - s0)) documented skew"
 }
