@@ -13,8 +13,9 @@
 # its own boot).
 #
 # Environment:
-#   FUZZ_KVER      kernel to boot (default: the 6.1 one of kvers.sh --check);
-#                  a debug kernel (release ending in -vxdebug) boots through
+#   FUZZ_KVER      kernel to boot (default: the 6.1 debug kernel, built by
+#                  scripts/debug-kernel.sh when missing); a debug kernel
+#                  (release ending in -vxdebug) boots through
 #                  scripts/debug-tier.sh (q35, kmemleak=on, loglevel=7)
 #   FUZZ_OPS       vx-fuzz operations (default 1000000)
 #   FUZZ_SECONDS   vx-fuzz time bound (default 3000)
@@ -29,11 +30,6 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
 
-kver=${FUZZ_KVER:-$(scripts/kvers.sh --check 2>/dev/null | grep '^6\.1\.' | head -n 1)}
-if [ -z "$kver" ]; then
-	echo "fuzz: no 6.1 kernel found (scripts/kvers.sh --check)" >&2
-	exit 1
-fi
 ops=${FUZZ_OPS:-1000000}
 secs=${FUZZ_SECONDS:-3000}
 
@@ -48,6 +44,12 @@ mkdir -p build
 	done
 } > build/fuzz.conf
 [ "${1:-}" = --conf-only ] && exit 0
+
+kver=${FUZZ_KVER:-}
+if [ -z "$kver" ]; then
+	scripts/debug-kernel.sh || exit 1
+	kver=$(scripts/debug-kernel.sh --kver) || exit 1
+fi
 
 make --no-print-directory utils || exit 1
 scripts/build-module.sh "$kver" || exit 1
