@@ -40,6 +40,20 @@ static inline void vb2x_dma_buf_vunmap(struct dma_buf *dbuf,
 #endif
 }
 
+/*
+ * Whether the dma-buf core calls an exporter's vmap with the reservation
+ * lock held (6.2 on). Before, an exporter whose vmap needs the lock takes
+ * it itself, as the test-only tests/exporter/vx-exporter.c does.
+ */
+static inline bool vb2x_dma_buf_vmap_holds_resv(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* From 6.3 on vm_flags is written through helpers only. */
 static inline void vb2x_vma_clear_flags(struct vm_area_struct *vma,
 					vm_flags_t flags)
