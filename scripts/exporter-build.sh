@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# exporter-build.sh KVER
+#
+# Build the test-only tests/exporter/vx-exporter.ko for kernel KVER with
+# W=1 into build/KVER/exporter/ (sources copied there, log in build.log).
+# Any compiler or modpost warning fails the build.
+#
+# Exit status: 0 when vx-exporter.ko was built without a warning; 1
+# otherwise; 2 on a usage error.
+
+set -uo pipefail
+
+kver=${1:-}
+if [ -z "$kver" ]; then
+	echo "usage: $0 KVER" >&2
+	exit 2
+fi
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bdir=$repo/build/$kver/exporter
+kdir=/lib/modules/$kver/build
+
+if [ ! -d "$kdir" ]; then
+	echo "exporter-build: no kernel tree for $kver at $kdir" >&2
+	exit 1
+fi
+
+rm -rf "$bdir"
+mkdir -p "$bdir"
+cp "$repo/tests/exporter/Kbuild" "$repo/tests/exporter/vx-exporter.c" \
+	"$repo/tests/exporter/vx-exporter.h" "$bdir/"
+echo "  MODULE  vx-exporter for $kver"
+make -C "$kdir" M="$bdir" VX_INCLUDE="$repo/include" W=1 modules \
+	> "$bdir/build.log" 2>&1
+status=$?
+warnings=$(grep -E 'warning:|WARNING:' "$bdir/build.log" |
+	grep -v 'Skipping BTF generation' || true)
+if [ $status -ne 0 ] || [ -n "$warnings" ] || [ ! -e "$bdir/vx-exporter.ko" ]; then
+	grep -E 'error|warning|WARNING|Error' "$bdir/build.log" >&2
+	echo "exporter-build: $kver: build failed (status $status, log $bdir/build.log)" >&2
+	exit 1
+fi
+echo "exporter-build: $kver: $bdir/vx-exporter.ko"
