@@ -85,9 +85,13 @@ static bool vivid_thread_sleep(u64 wake_ns)
 /*
  * The body of a node's frame thread: runs until kthread_stop(), calling
  * &vivid_node_dir.period_end for each period that ended, in order, with
- * its number and length; if the thread woke up late it is called for
- * every period that ended meanwhile, at most as many as a queue holds
- * buffers. Allows SIGKILL first (see the top of this file).
+ * its number and end. Periods follow each other from STREAMON; a thread
+ * that wakes up more than a period late (it, or the whole machine, did
+ * not run: a busy host, a descheduled VM) ends one period then and moves
+ * the clock on, so that the next one ends a period later. The periods it
+ * slept through are not dropped frames of the application: the sequence
+ * goes on, and the frame rate stretches. Allows SIGKILL first (see the
+ * top of this file).
  */
 static int vivid_node_thread(void *data)
 {
@@ -102,10 +106,11 @@ static int vivid_node_thread(void *data)
 	allow_signal(SIGKILL);
 	while (vivid_thread_sleep(start_ns + (next + 1) * period_ns)) {
 		ended = div64_u64(ktime_get_ns() - start_ns, period_ns);
-		if (ended > next + VB2X_MAX_BUFFERS)
-			next = ended - VB2X_MAX_BUFFERS;
-		for (; next < ended; next++)
-			node->dir->period_end(node, next, period_ns);
+		if (ended <= next)
+			continue;
+		start_ns += (ended - next - 1) * period_ns;
+		node->dir->period_end(node, next, start_ns + (next + 1) * period_ns);
+		next++;
 	}
 	return 0;
 }

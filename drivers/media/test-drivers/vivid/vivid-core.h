@@ -142,8 +142,9 @@ struct vivid_node;
  *	stop_streaming after the thread stopped, and by start_streaming if
  *	the thread does not start
  * @period_end: called by the node's thread at the end of each frame
- *	period, in order, with the period's number and length in ns; fills
- *	(capture) or consumes (output) the oldest queued buffer
+ *	period, in order, with the period's number and its end
+ *	(CLOCK_MONOTONIC ns); fills (capture) or consumes (output) the oldest
+ *	queued buffer
  *
  * One constant instance per direction: vivid_cap_dir and vivid_out_dir.
  */
@@ -158,7 +159,7 @@ struct vivid_node_dir {
 	int	(*start)(struct vivid_node *node);
 	void	(*stop)(struct vivid_node *node);
 	void	(*period_end)(struct vivid_node *node, u64 period,
-			      u64 period_ns);
+			      u64 end_ns);
 };
 
 /**
@@ -315,7 +316,7 @@ void vivid_node_thread_stop(struct vivid_node *node);
 
 /* vivid-kthread-cap.c */
 void vivid_cap_period_end(struct vivid_node *node, u64 period,
-			  u64 period_ns);
+			  u64 end_ns);
 
 /* vivid-node.c */
 extern const struct v4l2_fract vivid_intervals[];
@@ -351,7 +352,7 @@ extern const struct vivid_node_dir vivid_out_dir;
 
 /* vivid-kthread-out.c */
 void vivid_out_period_end(struct vivid_node *node, u64 period,
-			  u64 period_ns);
+			  u64 end_ns);
 int vivid_loop_start(struct vivid_dev *dev,
 		     const struct vivid_frame_geom *geom);
 void vivid_loop_stop(struct vivid_dev *dev);

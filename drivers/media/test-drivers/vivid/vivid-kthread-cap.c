@@ -7,9 +7,9 @@
  * the oldest queued buffer with that period's frame and returns it with
  * the period number as its sequence and the end of the period
  * (CLOCK_MONOTONIC) as its timestamp. A period that ends while no buffer is
- * queued is dropped: the sequence number skips it. If the thread wakes up
- * late, it catches up on every period that ended meanwhile, in order, as
- * long as buffers are queued.
+ * queued is dropped: the sequence number skips it. A thread that wakes up
+ * late ends one period, at that moment, and the clock moves on from there
+ * (vivid_node_thread()): the machine being busy is no application's drop.
  *
  * With the Loopback control on, a frame is the output node's last
  * consumed frame instead of the pattern whenever vivid_loop_fetch() has
@@ -32,11 +32,10 @@
 #include "vivid-core.h"
 
 /*
- * Fill a buffer with the frame of period @period, timestamped with the end
- * of the period; false if no buffer is queued or ready.
+ * Fill a buffer with the frame of period @period, timestamped with
+ * @end_ns, the end of the period; false if no buffer is queued or ready.
  */
-static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
-			      u64 period_ns)
+static bool vivid_cap_produce(struct vivid_cap *cap, u64 period, u64 end_ns)
 {
 	const struct vivid_frame_geom *geom = &cap->pattern.geom;
 	struct vivid_dev *dev = cap->node.dev;
@@ -77,7 +76,7 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
 		vb2x_set_plane_payload(vb, p, geom->plane_size[p]);
 	buf->vb.field = V4L2_FIELD_NONE;
 	buf->vb.sequence = (u32)period;
-	vb->timestamp = cap->node.start_ns + (period + 1) * period_ns;
+	vb->timestamp = end_ns;
 	vb2x_buffer_done(vb, VB2X_BUF_STATE_DONE);
 	dma_fence_end_signalling(cookie);
 	return true;
@@ -87,16 +86,16 @@ static bool vivid_cap_produce(struct vivid_cap *cap, u64 period,
  * vivid_cap_period_end() - the end of a frame period of the capture node
  * @node: the capture node (&vivid_cap.node)
  * @period: the number of the period that ended
- * @period_ns: the length of a period
+ * @end_ns: the end of the period (CLOCK_MONOTONIC)
  *
  * Called by the node's thread (&vivid_node_dir.period_end): fills the
  * oldest queued buffer with the period's frame, or drops the period.
  */
-void vivid_cap_period_end(struct vivid_node *node, u64 period, u64 period_ns)
+void vivid_cap_period_end(struct vivid_node *node, u64 period, u64 end_ns)
 {
 	struct vivid_cap *cap = container_of(node, struct vivid_cap, node);
 
-	if (!vivid_cap_produce(cap, period, period_ns))
+	if (!vivid_cap_produce(cap, period, end_ns))
 		dev_dbg(node->dev->pdev_dev,
 			"no buffer, period %llu dropped\n", period);
 }

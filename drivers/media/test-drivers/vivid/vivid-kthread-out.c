@@ -6,8 +6,9 @@
  * interval. At the end of each period the thread takes the oldest queued
  * buffer, reads its frame and returns it DONE with the next sequence
  * number (0, 1, 2, ... in the order buffers are consumed). A period that
- * ends with no buffer queued consumes nothing; if the thread wakes up
- * late, it consumes one buffer for every period that ended meanwhile.
+ * ends with no buffer queued consumes nothing. A thread that wakes up
+ * late consumes one buffer, and the clock moves on from there
+ * (vivid_node_thread()).
  *
  * An imported (DMABUF) buffer is read only once the write fences of its
  * dma-bufs have signalled (vb2x_buffer_begin_access()): while one is
@@ -187,12 +188,12 @@ static bool vivid_out_consume(struct vivid_out *out)
  * vivid_out_period_end() - the end of a frame period of the output node
  * @node: the output node (&vivid_out.node)
  * @period: unused
- * @period_ns: unused
+ * @end_ns: unused
  *
  * Called by the node's thread (&vivid_node_dir.period_end): consumes the
  * oldest queued buffer, if one is ready.
  */
-void vivid_out_period_end(struct vivid_node *node, u64 period, u64 period_ns)
+void vivid_out_period_end(struct vivid_node *node, u64 period, u64 end_ns)
 {
 	vivid_out_consume(container_of(node, struct vivid_out, node));
 }
