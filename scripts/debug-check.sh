@@ -10,15 +10,15 @@
 #   1. scripts/detectors-check.sh: every detector (KASAN, UBSAN, lockdep,
 #      kmemleak, DEBUG_OBJECTS, DMA-API debug, hung task, ...) fires on a
 #      bug committed on purpose; results in build/KVER/detectors/;
-#   2. scripts/display-check.sh: capture to the cirrus display, checked
-#      on screen, as on the stock kernels; results in build/KVER/display/;
-#   3. scripts/debug-tier.sh with scripts/guest-debug.sh: the whole guest
+#   2. scripts/debug-tier.sh with scripts/guest-debug.sh: the whole guest
 #      suite (scripts/guest-check.sh), then scripts/guest-fuzz.sh: vx-fuzz
 #      (DEBUG_FUZZ_OPS operations, default 10^5, fixed seed
 #      DEBUG_FUZZ_SEED, default 8) and trinity (DEBUG_TRINITY_SECONDS,
 #      default 120, on the multi-planar capture node, as root), nothing
 #      left charged, rmmod; then a kmemleak scan. Results in
-#      build/KVER/results/ (the fuzz part in results/fuzz/).
+#      build/KVER/results/ (the fuzz part in results/fuzz/);
+#   3. scripts/display-check.sh: capture to the cirrus display, checked
+#      on screen, as on the stock kernels; results in build/KVER/display/.
 #
 # Then scripts/summarize.sh KVER counts it all: any detector report in the
 # logs of boots 2 and 3 fails. Unless DEBUG_SUMMARY=0, prints that
@@ -46,15 +46,16 @@ tier_step() {
 	fi
 }
 
+scripts/exporter-build.sh "$kver"
+tier_step "build the test module vx-exporter.ko for $kver with W=1, no warnings" $?
+
 # The detector boot mostly waits for its detectors (hung-task timeout,
 # kmemleak's scans), and its output goes to a directory of its own: it
-# runs beside the display boot.
+# runs beside the suite's boot. The display check, which has a directory
+# of its own too, comes last.
 echo "== debug $kver: detectors, in the background =="
 scripts/detectors-check.sh "$kver" > "$out/detectors-check.log" 2>&1 &
 detectors=$!
-
-echo "== debug $kver: display =="
-scripts/display-check.sh "$kver" | grep -a -E '^(display-check|fail )'
 
 echo "== debug $kver: the guest suite, then the fuzzers =="
 # trinity takes most of a minute to start on this kernel: one node, 2 min.
@@ -70,6 +71,9 @@ tier_step "debug-tier.sh guest-debug.sh on $kver: no detector report, no DMA-API
 	"${PIPESTATUS[0]}"
 tier_step "debug-tier.sh guest-debug.sh on $kver finished" \
 	"$([ -e "$out/results/check-done" ]; echo $?)"
+
+echo "== debug $kver: display =="
+scripts/display-check.sh "$kver" | grep -a -E '^(display-check|fail )'
 
 wait "$detectors"
 status=$?

@@ -25,7 +25,7 @@ echo "demo: building the module for $kver and the utils"
 scripts/build-module.sh "$kver"
 make --no-print-directory -s utils
 
-echo "demo: booting $kver in QEMU with -vga cirrus (console in build/$kver/console.log)"
+echo "demo: booting $kver in QEMU with -vga cirrus (console in build/$kver/display.vm/console.log)"
 status=0
 VM_TIMEOUT=600 scripts/display-check.sh --demo "$kver" || status=$?
 if [ ! -s out/demo.png ] || [ $status -ne 0 ]; then

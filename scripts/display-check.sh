@@ -22,8 +22,10 @@
 # of scripts/kernel-log-patterns.txt, and a missing one fails that step).
 # The debug kernel (KVER *-vxdebug) boots through scripts/debug-tier.sh:
 # its kmemleak.txt is scanned too, and a DMA-API error fails a step.
-# (vm-run.sh empties build/KVER/results at each boot, so nothing is left
-# there.) With --demo the XR24 screendump is also written to out/demo.png.
+# The boot itself runs in build/KVER/display.vm/ (its results/ and
+# console.log), so no other boot of KVER is touched, and the two can run
+# at the same time. With --demo the XR24 screendump is also written to
+# out/demo.png.
 # VM_TIMEOUT (seconds, default 900) bounds the boot.
 #
 # Exit status: 0 when every step passed, 1 otherwise, 2 on bad usage.
@@ -41,7 +43,10 @@ if [ $# -ne 1 ]; then
 fi
 kver=$1
 repo=$(cd "$(dirname "$0")/.." && pwd)
-res=$repo/build/$kver/results
+# The boot has a directory of its own (results/, console.log), so that
+# it never touches the results of another boot of KVER.
+vmout=$repo/build/$kver/display.vm
+res=$vmout/results
 dir=$repo/build/$kver/display
 monitor=$repo/build/$kver/monitor.sock
 steps=$dir/steps.txt
@@ -151,10 +156,10 @@ runner=$repo/scripts/vm-run.sh
 case "$kver" in
 *-vxdebug) runner=$repo/scripts/debug-tier.sh ;;
 esac
-log "booting $kver with -vga cirrus (console in build/$kver/console.log)"
+log "booting $kver with -vga cirrus (console in ${vmout#"$repo"/}/console.log)"
 # vm-run.sh boots with `quiet` (console loglevel 4): loglevel=5 lets the
 # kernel's warnings (KERN_WARNING) reach the console too.
-VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_MONITOR=$monitor \
+VM_OUT=$vmout VM_QUIET=1 VM_TIMEOUT=$timeout_s VM_MONITOR=$monitor \
 	VM_APPEND="loglevel=5${VM_APPEND:+ $VM_APPEND}" \
 	"$runner" "$kver" "$repo/scripts/guest-display.sh" \
 	-vga cirrus > "$dir/vm-run.txt" 2>&1 &
@@ -190,7 +195,7 @@ wait $vm
 vm_status=$?
 record "display: guest ran to the end" \
 	"$([ -e "$res/display-done" ]; echo $?)" "vm-run status $vm_status, see $dir/vm-run.txt"
-cp "$repo/build/$kver/console.log" "$dir/console.log" 2> /dev/null
+cp "$vmout/console.log" "$dir/console.log" 2> /dev/null
 for f in "$res"/drm-show-*.txt "$res"/dmesg.txt "$res"/kmemleak.txt \
 	"$res"/dma-api-errors.txt; do
 	[ -e "$f" ] && cp "$f" "$dir/"
