@@ -95,9 +95,12 @@ for k in "${kvers[@]}"; do
 	record "build vivid-expbuf.ko for $k with W=1, no warnings" $status \
 		"see build/$k/build.log"
 	[ $status -eq 0 ] && built+=("$k")
+	scripts/exporter-build.sh "$k"
+	record "build the test module vx-exporter.ko for $k with W=1, no warnings" $? \
+		"see build/$k/exporter/build.log"
 done
 
-# The display check boots first: every boot empties build/KVER/results.
+# The display checks first, then the guest suites.
 for k in "${built[@]}"; do
 	echo "== display $k =="
 	scripts/display-check.sh "$k" | grep -a -E '^(display-check|fail )'

@@ -111,6 +111,10 @@ run_tests() {
 	done
 }
 
+# test-exporters drives the hostile exporter and in-kernel importer of the
+# test-only module tests/exporter/vx-exporter.ko (scripts/exporter-build.sh).
+step "insmod vx-exporter" insmod "$REPO/build/$KVER/exporter/vx-exporter.ko"
+
 # One program per tests/*.c (helpers named *-lib.c are linked into each).
 mapfile -t all_tests < <(cd "$REPO/tests" && ls -- *.c | grep -v -- '-lib\.c$' |
 	sed 's/\.c$//')
@@ -281,6 +285,7 @@ step "closing the node signalled the held fence with ECANCELED" \
 	grep -q '^holding sync_file fd [0-9]* (status -125)' \
 	"$RESULTS/dmabuf-hold-s.txt"
 step "rmmod vivid-expbuf last" rmmod vivid_expbuf
+step "rmmod vx-exporter" rmmod vx_exporter
 step "rmmod uvcvideo after vivid-expbuf" rmmod uvcvideo
 loaded vivid_expbuf && rmmod vivid_expbuf
 

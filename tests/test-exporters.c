@@ -11,9 +11,6 @@
  *   iomem  a dma-buf whose vmap gives I/O memory is refused at QBUF on the
  *          output and the capture queue, every vmap is undone, and the
  *          dma-bufs are released at close
- *   null   the same for a vmap that gives a NULL address; only with
- *          VX_EXPORTER_NULL=1, as the dma-buf core of 6.1 and 6.12 BUG()s
- *          on such a vmap whatever the importer does
  *   resv   a dma-buf whose vmap takes the reservation lock (6.1) queues
  *          within a bound and streams on the output queue
  *
@@ -46,7 +43,6 @@
 
 #define MMAP_CHECKS	5
 #define IOMEM_CHECKS	5
-#define NULL_CHECKS	3
 #define RESV_CHECKS	3
 
 static struct vlib_dev cap, out;
@@ -257,19 +253,6 @@ static void group_iomem(void)
 	refused_vmap(&cap, &cap_fmt, VX_EXP_VMAP_IOMEM, "iomem", true);
 }
 
-static void group_null(void)
-{
-	const char *on = getenv("VX_EXPORTER_NULL");
-
-	if (!on || strcmp(on, "1")) {
-		skip_n(NULL_CHECKS,
-		       "a NULL vmap BUG()s in dma_buf_vunmap() or dma_buf_release() whatever the importer does (VX_EXPORTER_NULL=1 runs it)",
-		       "null");
-		return;
-	}
-	refused_vmap(&out, &out_fmt, VX_EXP_VMAP_NULL, "null", true);
-}
-
 /*
  * The resv child: QBUF NBUFS dma-bufs on the output queue, stream
  * OUT_FRAMES frames. Writes how far it got to @wfd: 1 once QBUF returned,
@@ -407,10 +390,9 @@ int main(int argc, char **argv)
 	node = vlib_start(argc, argv, &cap, NULL);
 	/*
 	 * node 1, peers 1, mmap MMAP_CHECKS, map2 1, iomem IOMEM_CHECKS,
-	 * null NULL_CHECKS, resv RESV_CHECKS.
+	 * resv RESV_CHECKS.
 	 */
-	tap_plan(2 + MMAP_CHECKS + 1 + IOMEM_CHECKS + NULL_CHECKS +
-		 RESV_CHECKS);
+	tap_plan(2 + MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS);
 	xfd = open(VX_EXP_NODE, O_RDWR | O_CLOEXEC);
 	if (!tap_ok(xfd >= 0, "exporters: %s opens", VX_EXP_NODE))
 		tap_diag("%s: %s (is vx-exporter.ko loaded?)", VX_EXP_NODE,
@@ -433,8 +415,8 @@ int main(int argc, char **argv)
 	}
 
 	if (xfd < 0) {
-		skip_n(MMAP_CHECKS + 1 + IOMEM_CHECKS + NULL_CHECKS +
-		       RESV_CHECKS, "no " VX_EXP_NODE, "all");
+		skip_n(MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS,
+		       "no " VX_EXP_NODE, "all");
 		goto done;
 	}
 	if (wanted("mmap"))
@@ -450,11 +432,6 @@ int main(int argc, char **argv)
 	else
 		skip_n(IOMEM_CHECKS, peers ? "VX_EXPORTER_ONLY" : "no output node",
 		       "iomem");
-	if (peers && wanted("null"))
-		group_null();
-	else
-		skip_n(NULL_CHECKS, peers ? "VX_EXPORTER_ONLY" : "no output node",
-		       "null");
 	if (peers && wanted("resv"))
 		resv_done = group_resv();
 	else

@@ -8,8 +8,8 @@
  * /dev/vx-exporter takes the ioctls of vx-exporter.h:
  *
  *   VX_EXP_IOC_CREATE     a dma-buf of vmalloc memory whose vmap hands out
- *                         the memory, marks it I/O memory, hands out NULL,
- *                         or needs the reservation lock (on 6.1 it takes
+ *                         the memory, marks it I/O memory, or needs the
+ *                         reservation lock (on 6.1 it takes
  *                         the lock itself, as TTM and the VRAM helpers do)
  *   VX_EXP_IOC_STATS      how often vmap and vunmap were called, how many
  *                         dma-bufs were made and released
@@ -136,9 +136,6 @@ static int vx_exp_vmap(struct dma_buf *dbuf, struct iosys_map *map)
 	case VX_EXP_VMAP_IOMEM:
 		/* never dereferenced: an importer must refuse it */
 		iosys_map_set_vaddr_iomem(map, (void __iomem __force *)buf->vaddr);
-		return 0;
-	case VX_EXP_VMAP_NULL:
-		iosys_map_clear(map);
 		return 0;
 	case VX_EXP_VMAP_RESV:
 		/*

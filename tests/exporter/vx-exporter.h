@@ -14,9 +14,8 @@
 /* How the vmap of a dma-buf made by VX_EXP_IOC_CREATE behaves. */
 #define VX_EXP_VMAP_NORMAL	0	/* a kernel address of the memory */
 #define VX_EXP_VMAP_IOMEM	1	/* the same address, marked I/O memory */
-#define VX_EXP_VMAP_NULL	2	/* success with a NULL address */
-#define VX_EXP_VMAP_RESV	3	/* needs the reservation lock (6.1: takes it) */
-#define VX_EXP_VMAP_MODES	4
+#define VX_EXP_VMAP_RESV	2	/* needs the reservation lock (6.1: takes it) */
+#define VX_EXP_VMAP_MODES	3
 
 /**
  * struct vx_exp_create - a dma-buf of the module's own
