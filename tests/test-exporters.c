@@ -13,6 +13,10 @@
  *          dma-bufs are released at close
  *   resv   a dma-buf whose vmap takes the reservation lock (6.1) queues
  *          within a bound and streams on the output queue
+ *   stall  a dma-buf whose begin of CPU access waits for ever (a fence
+ *          added after the driver found them signalled) comes back from
+ *          the output queue as ERROR within the fence bound, and
+ *          STREAMOFF returns
  *
  * VX_EXPORTER_ONLY=GROUP runs one group and skips the others.
  */
@@ -44,6 +48,9 @@
 #define MMAP_CHECKS	5
 #define IOMEM_CHECKS	5
 #define RESV_CHECKS	3
+#define STALL_CHECKS	3
+/* the fence bound of vb2x is 1 s; the frame thread runs at 60 fps */
+#define STALL_TIMEOUT_S	10
 
 static struct vlib_dev cap, out;
 static struct vlib_fmt cap_fmt, out_fmt;
@@ -380,6 +387,96 @@ static bool group_resv(void)
 	return true;
 }
 
+/*
+ * The stall child: QBUF the stalling dma-buf @fd on the output queue,
+ * STREAMON, DQBUF. Writes to @wfd: 1 for a buffer dequeued with ERROR, 2
+ * for one dequeued without, 3 for none; then 1 once STREAMOFF returned.
+ */
+static void stall_child(int wfd, int fd)
+{
+	struct vlib_frame fr;
+	unsigned char step = 3;
+
+	if (vlib_qbuf_dmabuf(&out, 0, &fd, 1, NULL) || vlib_streamon(&out))
+		_exit(10 + errno % 100);
+	if (!vlib_dqbuf(&out, V4L2_MEMORY_DMABUF, &fr, STALL_TIMEOUT_S * 1000))
+		step = (fr.buf.flags & V4L2_BUF_FLAG_ERROR) ? 1 : 2;
+	if (write(wfd, &step, 1) != 1)
+		_exit(3);
+	vlib_streamoff(&out);
+	step = 1;
+	if (write(wfd, &step, 1) != 1)
+		_exit(3);
+	_exit(0);
+}
+
+/* Returns false when the child hung: the output queue is lost then. */
+static bool group_stall(void)
+{
+	struct vx_exp_stats before, after;
+	int fd, pfd[2], dq = -1, off = -1, status = 0;
+	time_t deadline;
+	pid_t pid = -1;
+
+	get_stats(&before);
+	fd = create_dbuf(out_fmt.sizeimage[0], VX_EXP_CPU_STALL);
+	if (fd < 0)
+		tap_diag("VX_EXP_IOC_CREATE: %s", strerror(errno));
+	if (vlib_reqbufs(&out, V4L2_MEMORY_DMABUF, 1, NULL) < 1)
+		tap_diag("output REQBUFS DMABUF: %s", strerror(errno));
+	if (pipe(pfd)) {
+		tap_diag("pipe: %s", strerror(errno));
+		pfd[0] = -1;
+		pfd[1] = -1;
+	}
+	fflush(stdout);
+	if (pfd[0] >= 0 && fd >= 0)
+		pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		stall_child(pfd[1], fd);
+	}
+	close_if(pfd[1]);
+	deadline = time(NULL) + 2 * STALL_TIMEOUT_S;
+	if (pid > 0) {
+		dq = read_by(pfd[0], deadline);
+		if (dq > 0)
+			off = read_by(pfd[0], deadline);
+	}
+	close_if(pfd[0]);
+	if (pid > 0 && off != 1) {
+		kill(pid, SIGKILL);
+		sleep(1);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			pid = -1;
+	} else if (pid > 0) {
+		waitpid(pid, &status, 0);
+		pid = -1;
+	}
+	if (!tap_ok(dq == 1,
+		    "exporters: stall: output DQBUF returns the buffer as ERROR within %d s when CPU access never begins",
+		    STALL_TIMEOUT_S))
+		tap_diag(dq == 2 ? "dequeued without ERROR" :
+			 dq == 3 ? "no buffer dequeued" :
+			 "the child got no answer (status 0x%x)", status);
+	if (!tap_ok(off == 1, "exporters: stall: STREAMOFF returns"))
+		tap_diag("STREAMOFF %s", pid > 0 ? "hung" : "did not run");
+	get_stats(&after);
+	if (!tap_ok(after.cpu_stalls > before.cpu_stalls &&
+		    after.cpu_stalls - before.cpu_stalls ==
+		    after.cpu_stalls_ended - before.cpu_stalls_ended,
+		    "exporters: stall: the exporter's wait was reached, and every one ended"))
+		tap_diag("%llu waits begun, %llu ended",
+			 (unsigned long long)(after.cpu_stalls - before.cpu_stalls),
+			 (unsigned long long)(after.cpu_stalls_ended -
+					      before.cpu_stalls_ended));
+	if (pid > 0)
+		return false;
+	vlib_reqbufs(&out, V4L2_MEMORY_DMABUF, 0, NULL);
+	close_if(fd);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	bool peers, resv_done = true;
@@ -390,9 +487,10 @@ int main(int argc, char **argv)
 	node = vlib_start(argc, argv, &cap, NULL);
 	/*
 	 * node 1, peers 1, mmap MMAP_CHECKS, map2 1, iomem IOMEM_CHECKS,
-	 * resv RESV_CHECKS.
+	 * resv RESV_CHECKS, stall STALL_CHECKS.
 	 */
-	tap_plan(2 + MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS);
+	tap_plan(2 + MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS +
+		 STALL_CHECKS);
 	xfd = open(VX_EXP_NODE, O_RDWR | O_CLOEXEC);
 	if (!tap_ok(xfd >= 0, "exporters: %s opens", VX_EXP_NODE))
 		tap_diag("%s: %s (is vx-exporter.ko loaded?)", VX_EXP_NODE,
@@ -415,8 +513,8 @@ int main(int argc, char **argv)
 	}
 
 	if (xfd < 0) {
-		skip_n(MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS,
-		       "no " VX_EXP_NODE, "all");
+		skip_n(MMAP_CHECKS + 1 + IOMEM_CHECKS + RESV_CHECKS +
+		       STALL_CHECKS, "no " VX_EXP_NODE, "all");
 		goto done;
 	}
 	if (wanted("mmap"))
@@ -437,6 +535,12 @@ int main(int argc, char **argv)
 	else
 		skip_n(RESV_CHECKS, peers ? "VX_EXPORTER_ONLY" : "no output node",
 		       "resv");
+	if (peers && resv_done && wanted("stall"))
+		resv_done = group_stall();
+	else
+		skip_n(STALL_CHECKS, !peers ? "no output node" :
+		       resv_done ? "VX_EXPORTER_ONLY" : "the resv child holds the output queue",
+		       "stall");
 done:
 	if (!resv_done) {
 		/* closing the output node would wait on the stuck child */

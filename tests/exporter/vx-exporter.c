@@ -7,9 +7,10 @@
  *
  * /dev/vx-exporter takes the ioctls of vx-exporter.h:
  *
- *   VX_EXP_IOC_CREATE     a dma-buf of vmalloc memory whose vmap hands out
- *                         the memory, marks it I/O memory, or needs the
- *                         reservation lock (on 6.1 it takes
+ *   VX_EXP_IOC_CREATE     a dma-buf of vmalloc memory whose begin of CPU
+ *                         access may wait until a signal, and whose vmap
+ *                         hands out the memory, marks it I/O memory, or
+ *                         needs the reservation lock (on 6.1 it takes
  *                         the lock itself, as TTM and the VRAM helpers do)
  *   VX_EXP_IOC_STATS      how often vmap and vunmap were called, how many
  *                         dma-bufs were made and released
@@ -38,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 #include <media/vb2x-compat.h>
 
 #include "vx-exporter.h"
@@ -56,6 +58,8 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @vunmaps: calls of vx_exp_vunmap()
  * @exported: dma-bufs made
  * @released: dma-bufs released
+ * @cpu_stalls: waits begun in vx_exp_begin_cpu()
+ * @cpu_stalls_ended: waits of vx_exp_begin_cpu() that returned
  */
 struct vx_exp {
 	struct platform_device *pdev;
@@ -64,6 +68,8 @@ struct vx_exp {
 	atomic64_t vunmaps;
 	atomic64_t exported;
 	atomic64_t released;
+	atomic64_t cpu_stalls;
+	atomic64_t cpu_stalls_ended;
 };
 
 static struct vx_exp vx_exp;
@@ -73,7 +79,8 @@ static struct vx_exp vx_exp;
  * @vaddr: vmalloc memory of @n_pages pages
  * @pages: the pages of @vaddr
  * @n_pages: number of pages
- * @mode: how vmap behaves, a VX_EXP_VMAP_* value
+ * @mode: how vmap and CPU access behave, a VX_EXP_VMAP_* value or
+ *	VX_EXP_CPU_STALL
  */
 struct vx_exp_buf {
 	void *vaddr;
@@ -172,7 +179,29 @@ static void vx_exp_release(struct dma_buf *dbuf)
 	atomic64_inc(&vx_exp.released);
 }
 
+/* Nothing ever wakes it: only a signal ends a wait on it. */
+static DECLARE_WAIT_QUEUE_HEAD(vx_exp_never);
+
+/*
+ * CPU_STALL plays an exporter whose implicit wait finds a fence that was
+ * added after the importer saw them all signalled, and that never
+ * signals: the wait is interruptible, and only a signal ends it.
+ */
+static int vx_exp_begin_cpu(struct dma_buf *dbuf, enum dma_data_direction dir)
+{
+	struct vx_exp_buf *buf = dbuf->priv;
+	int ret;
+
+	if (buf->mode != VX_EXP_CPU_STALL)
+		return 0;
+	atomic64_inc(&vx_exp.cpu_stalls);
+	ret = wait_event_interruptible(vx_exp_never, false);
+	atomic64_inc(&vx_exp.cpu_stalls_ended);
+	return ret;
+}
+
 static const struct dma_buf_ops vx_exp_dmabuf_ops = {
+	.begin_cpu_access = vx_exp_begin_cpu,
 	.map_dma_buf = vx_exp_map,
 	.unmap_dma_buf = vx_exp_unmap,
 	.vmap = vx_exp_vmap,
@@ -331,6 +360,8 @@ static long vx_exp_ioctl(struct file *file, unsigned int cmd,
 		stats.vunmaps = atomic64_read(&vx_exp.vunmaps);
 		stats.exported = atomic64_read(&vx_exp.exported);
 		stats.released = atomic64_read(&vx_exp.released);
+		stats.cpu_stalls = atomic64_read(&vx_exp.cpu_stalls);
+		stats.cpu_stalls_ended = atomic64_read(&vx_exp.cpu_stalls_ended);
 		return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
 	case VX_EXP_IOC_MAP_TWICE:
 		if (get_user(fd, (int __user *)uarg))

@@ -15,12 +15,14 @@
 #define VX_EXP_VMAP_NORMAL	0	/* a kernel address of the memory */
 #define VX_EXP_VMAP_IOMEM	1	/* the same address, marked I/O memory */
 #define VX_EXP_VMAP_RESV	2	/* needs the reservation lock (6.1: takes it) */
-#define VX_EXP_VMAP_MODES	3
+/* vmap as NORMAL; begin_cpu_access waits until a signal ends the wait */
+#define VX_EXP_CPU_STALL	3
+#define VX_EXP_VMAP_MODES	4
 
 /**
  * struct vx_exp_create - a dma-buf of the module's own
  * @size: size in bytes, rounded up to whole pages
- * @mode: a VX_EXP_VMAP_* value
+ * @mode: a VX_EXP_VMAP_* value or VX_EXP_CPU_STALL
  * @fd: out: the dma-buf's file descriptor, open O_RDWR | O_CLOEXEC
  * @pad: zero
  */
@@ -37,12 +39,16 @@ struct vx_exp_create {
  * @vunmaps: calls of the vunmap callback
  * @exported: dma-bufs created
  * @released: dma-bufs released
+ * @cpu_stalls: calls of begin_cpu_access that began to wait (CPU_STALL)
+ * @cpu_stalls_ended: those of them that returned
  */
 struct vx_exp_stats {
 	__u64 vmaps;
 	__u64 vunmaps;
 	__u64 exported;
 	__u64 released;
+	__u64 cpu_stalls;
+	__u64 cpu_stalls_ended;
 };
 
 #define VX_EXP_IOC_CREATE	_IOWR('X', 0x40, struct vx_exp_create)
