@@ -3,8 +3,9 @@
 #
 # check.sh: what `make check` does. Lint the sources, build the module for
 # the newest installed 6.1 and 6.12 kernels, build the tests and utils,
-# then run two lanes at the same time and print the summary
-# (scripts/summarize.sh), whose last line is "N passed, N failed":
+# then run two lanes, one after the other (CHECK_LANES=2: at the same
+# time), and print the summary (scripts/summarize.sh), whose last line is
+# "N passed, N failed":
 #
 #   stock lane: boot each stock kernel in QEMU twice: with a cirrus
 #     display for scripts/display-check.sh, then with
@@ -14,8 +15,12 @@
 #     the 6.1 debug kernel), its output in build/check/debug-lane.log,
 #     shown once the stock lane is done.
 #
-# The guests are paced by frame periods and timeouts more than by the CPU,
-# so the two lanes share the two cores well. The debug kernel is cached
+# The guests are paced by frame periods more than by the CPU, and side by
+# side the two lanes take 18 minutes instead of about 30; but
+# v4l2-compliance 1.22.1 streams capture at 60 fps whatever the script
+# sets, and on the loaded host it then misses buffers now and then (a
+# sequence gap, which it warns about): one run in three failed so. So
+# one lane by default. The debug kernel is cached
 # outside the clone (scripts/debug-kernel.sh); when it is missing the
 # debug lane builds it first at idle priority (SCHED_IDLE), so that it
 # takes only the CPU time the stock guests leave. CHECK_DEBUG=0 leaves
@@ -80,9 +85,16 @@ debug_job=
 if [ "${CHECK_DEBUG:-1}" = 1 ]; then
 	debug_kver=$(scripts/debug-kernel.sh --kver)
 	record "name the debug kernel" $? "scripts/debug-kernel.sh --kver failed"
-	echo "== debug lane ($debug_kver): in the background, output in build/check/debug-lane.log =="
-	debug_lane > build/check/debug-lane.log 2>&1 &
-	debug_job=$!
+	if [ "${CHECK_LANES:-1}" = 2 ]; then
+		echo "== debug lane ($debug_kver): in the background, output in build/check/debug-lane.log =="
+		debug_lane > build/check/debug-lane.log 2>&1 &
+		debug_job=$!
+	else
+		# One lane: only the build overlaps the stock kernels' boots;
+		# debug_lane's own debug-kernel.sh then waits for it (flock).
+		echo "== debug kernel $debug_kver: scripts/debug-kernel.sh in the background =="
+		chrt -i 0 scripts/debug-kernel.sh > build/check/debug-kernel-bg.log 2>&1 &
+	fi
 else
 	record "the debug tier runs" 1 "CHECK_DEBUG=${CHECK_DEBUG}"
 fi
@@ -118,6 +130,9 @@ if [ -n "$debug_job" ]; then
 	echo "== debug lane ($(($(date +%s) - start)) s): waiting for it =="
 	wait "$debug_job"
 	cat build/check/debug-lane.log
+elif [ -n "$debug_kver" ]; then
+	echo "== debug lane ($(($(date +%s) - start)) s) =="
+	debug_lane
 fi
 
 echo "== summary ($(($(date +%s) - start)) s) =="
