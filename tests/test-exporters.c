@@ -313,6 +313,24 @@ static int read_by(int rfd, time_t deadline)
 	return -1;
 }
 
+/*
+ * Waits for the child @pid once it @finished; otherwise kills it, as it
+ * may be stuck in the kernel for good. Returns -1 once the child is gone,
+ * or @pid while it is still there.
+ */
+static pid_t reap_child(pid_t pid, bool finished, int *status)
+{
+	if (pid <= 0)
+		return pid;
+	if (!finished) {
+		kill(pid, SIGKILL);
+		sleep(1);
+		return waitpid(pid, status, WNOHANG) == pid ? -1 : pid;
+	}
+	waitpid(pid, status, 0);
+	return -1;
+}
+
 /* Returns false when the child hung: the output queue is lost then. */
 static bool group_resv(void)
 {
@@ -348,16 +366,7 @@ static bool group_resv(void)
 			frames = read_by(pfd[0], deadline);
 	}
 	close_if(pfd[0]);
-	if (pid > 0 && (queued != 1 || frames < 0)) {
-		/* the child may be stuck in the kernel for good */
-		kill(pid, SIGKILL);
-		sleep(1);
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			pid = -1;
-	} else if (pid > 0) {
-		waitpid(pid, &status, 0);
-		pid = -1;
-	}
+	pid = reap_child(pid, queued == 1 && frames >= 0, &status);
 	if (!tap_ok(queued == 1,
 		    "exporters: resv: output QBUF of a dma-buf whose vmap takes the reservation lock returns within %d s",
 		    RESV_TIMEOUT_S))
@@ -444,15 +453,7 @@ static bool group_stall(void)
 			off = read_by(pfd[0], deadline);
 	}
 	close_if(pfd[0]);
-	if (pid > 0 && off != 1) {
-		kill(pid, SIGKILL);
-		sleep(1);
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			pid = -1;
-	} else if (pid > 0) {
-		waitpid(pid, &status, 0);
-		pid = -1;
-	}
+	pid = reap_child(pid, off == 1, &status);
 	if (!tap_ok(dq == 1,
 		    "exporters: stall: output DQBUF returns the buffer as ERROR within %d s when CPU access never begins",
 		    STALL_TIMEOUT_S))
