@@ -48,7 +48,7 @@
 /* the largest dma-buf VX_EXP_IOC_CREATE makes */
 #define VX_EXP_MAX_SIZE		(64UL << 20)
 
-MODULE_IMPORT_NS(DMA_BUF);
+VB2X_IMPORT_NS_DMA_BUF();
 
 /**
  * struct vx_exp - the module's state

@@ -45,7 +45,7 @@
 
 #include "vb2x-internal.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+VB2X_IMPORT_NS_DMA_BUF();
 
 /**
  * struct vb2x_import - a dma-buf imported into one plane
@@ -202,7 +202,7 @@ int vb2x_import_begin_cpu(void *priv, u64 timeout_ns)
 	mod_timer(&w.timer, jiffies + nsecs_to_jiffies(timeout_ns) + 1);
 	ret = dma_buf_begin_cpu_access(imp->dbuf, vb2x_cpu_dir(imp));
 	fired = !timer_delete_sync(&w.timer) && signal_pending(current);
-	destroy_timer_on_stack(&w.timer);
+	vb2x_timer_destroy_on_stack(&w.timer);
 	if (ret) {
 		if (fired) {
 			flush_signals(current);

@@ -39,7 +39,7 @@
 
 #include "vb2x-mem-priv.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+VB2X_IMPORT_NS_DMA_BUF();
 
 /**
  * struct vb2x_mem_attach - one importer's view of a plane

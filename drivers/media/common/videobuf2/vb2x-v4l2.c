@@ -22,6 +22,7 @@
 #include <media/v4l2-common.h>
 #include <media/v4l2-dev.h>
 #include <media/v4l2-event.h>
+#include <media/vb2x-compat.h>
 #include <media/vb2x-memops.h>
 #include <media/vb2x-v4l2.h>
 
@@ -668,8 +669,7 @@ int vb2x_fh_open(struct file *file, struct vb2x_queue *q)
 		return -ENOMEM;
 	v4l2_fh_init(&fh->fh, video_devdata(file));
 	fh->queue = q;
-	file->private_data = &fh->fh;
-	v4l2_fh_add(&fh->fh);
+	vb2x_v4l2_fh_add(&fh->fh, file);
 	return 0;
 }
 
@@ -693,7 +693,7 @@ int vb2x_fop_release(struct file *file)
 		vb2x_core_queue_release(q);
 	mutex_unlock(q->lock);
 
-	v4l2_fh_del(&fh->fh);
+	vb2x_v4l2_fh_del(&fh->fh, file);
 	v4l2_fh_exit(&fh->fh);
 	file->private_data = NULL;
 	kfree(fh);

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <media/vb2x-budget.h>
+#include <media/vb2x-compat.h>
 #include <media/vb2x-dma-contig.h>
 #include <media/vb2x-vmalloc.h>
 
@@ -205,7 +206,6 @@ put_dev:
 	return ret;
 }
 
-/* .remove_new is void on 6.1 and an alias of the void .remove on 6.12 */
 static void vivid_remove(struct platform_device *pdev)
 {
 	struct vivid_dev *dev = platform_get_drvdata(pdev);
@@ -218,7 +218,7 @@ static void vivid_remove(struct platform_device *pdev)
 
 static struct platform_driver vivid_pdrv = {
 	.probe		= vivid_probe,
-	.remove_new	= vivid_remove,
+	VB2X_PLATFORM_REMOVE(vivid_remove),
 	.driver		= {
 		.name	= VIVID_DRV_NAME,
 	},
