@@ -15,6 +15,7 @@ pkgs=(
 	gstreamer1.0-tools gstreamer1.0-plugins-good
 	libv4l-dev
 	trinity
+	debootstrap
 )
 
 missing=()

@@ -4,7 +4,8 @@
 # exporter-build.sh KVER
 #
 # Build the test-only tests/exporter/vx-exporter.ko for kernel KVER with
-# W=1 into build/KVER/exporter/ (sources copied there, log in build.log).
+# W=1 (scripts/kbuild.sh) into build/KVER/exporter/ (sources copied there,
+# log in build.log).
 # Any compiler or modpost warning fails the build.
 #
 # Exit status: 0 when vx-exporter.ko was built without a warning; 1
@@ -20,26 +21,14 @@ fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bdir=$repo/build/$kver/exporter
-kdir=/lib/modules/$kver/build
-
-if [ ! -d "$kdir" ]; then
-	echo "exporter-build: no kernel tree for $kver at $kdir" >&2
-	exit 1
-fi
-
 rm -rf "$bdir"
 mkdir -p "$bdir"
 cp "$repo/tests/exporter/Kbuild" "$repo/tests/exporter/vx-exporter.c" \
 	"$repo/tests/exporter/vx-exporter.h" "$bdir/"
 echo "  MODULE  vx-exporter for $kver"
-make -C "$kdir" M="$bdir" VX_INCLUDE="$repo/include" W=1 modules \
-	> "$bdir/build.log" 2>&1
-status=$?
-warnings=$(grep -E 'warning:|WARNING:' "$bdir/build.log" |
-	grep -v 'Skipping BTF generation' || true)
-if [ $status -ne 0 ] || [ -n "$warnings" ] || [ ! -e "$bdir/vx-exporter.ko" ]; then
-	grep -E 'error|warning|WARNING|Error' "$bdir/build.log" >&2
-	echo "exporter-build: $kver: build failed (status $status, log $bdir/build.log)" >&2
+if ! "$repo/scripts/kbuild.sh" "$kver" "$bdir" "$bdir/build.log" \
+	VX_INCLUDE="$repo/include" || [ ! -e "$bdir/vx-exporter.ko" ]; then
+	echo "exporter-build: $kver: build failed" >&2
 	exit 1
 fi
 echo "exporter-build: $kver: $bdir/vx-exporter.ko"

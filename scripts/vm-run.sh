@@ -3,9 +3,13 @@
 #
 # vm-run.sh KVER GUEST-SCRIPT [EXTRA-QEMU-ARGS...]
 #
-# Boot /boot/vmlinuz-KVER under QEMU (TCG) with a small busybox initramfs
-# that mounts the host root read-only over 9p, chroots into it and runs
-# GUEST-SCRIPT there with RESULTS=/run/results KVER=KVER REPO=<repo path>.
+# Boot ROOT/boot/vmlinuz-KVER under QEMU (TCG) with a small busybox
+# initramfs that mounts ROOT read-only over 9p, binds the repository (its
+# own read-only share) at its path there, chroots into ROOT and runs
+# GUEST-SCRIPT with RESULTS=/run/results KVER=KVER REPO=<repo path>
+# SID_ROOT=<the sid root's path, for its tools: scripts/guest-lib.sh>.
+# ROOT is the root file system of KVER's line (scripts/kvers.sh --root):
+# this machine's / for 6.1 and 6.12, the Debian sid root for 7.2.
 # /run/results is the host directory build/KVER/results (emptied first;
 # VM_OUT/results with VM_OUT).
 # The guest's dmesg is saved to results/dmesg.txt, and results/vm-status
@@ -54,11 +58,15 @@ mem=${VM_MEM:-2G}
 machine=()
 [ -z "${VM_MACHINE:-}" ] || machine=(-machine "$VM_MACHINE")
 
-kernel=/boot/vmlinuz-$kver
-if [ ! -r "$kernel" ] || [ ! -d "/lib/modules/$kver" ]; then
-	echo "vm-run: cannot boot $kver: need $kernel and /lib/modules/$kver" >&2
+root=$("$repo/scripts/kvers.sh" --root "$kver")
+root=${root%/}
+kernel=$root/boot/vmlinuz-$kver
+if [ ! -r "$kernel" ] || [ ! -d "$root/lib/modules/$kver" ]; then
+	echo "vm-run: cannot boot $kver: need $kernel and $root/lib/modules/$kver" >&2
 	exit 125
 fi
+# The guest binds the repository here; the directory must exist in ROOT.
+[ -d "$root$repo" ] || mkdir -p "$root$repo"
 if [ ! -r "$guest_script" ]; then
 	echo "vm-run: no guest script $guest_script" >&2
 	exit 2
@@ -71,7 +79,7 @@ mod_closure() {
 	local mod=$1 file dep
 	case " $seen " in *" $mod "*) return 0 ;; esac
 	seen="$seen $mod"
-	file=$(modinfo -k "$kver" -F filename "$mod" 2>/dev/null) || {
+	file=$(modinfo -b "${root:-/}" -k "$kver" -F filename "$mod" 2>/dev/null) || {
 		echo "vm-run: module $mod not found for $kver" >&2
 		return 1
 	}
@@ -83,7 +91,7 @@ mod_closure() {
 		return 1
 		;;
 	esac
-	for dep in $(modinfo -k "$kver" -F depends "$mod" | tr ',' ' '); do
+	for dep in $(modinfo -b "${root:-/}" -k "$kver" -F depends "$mod" | tr ',' ' '); do
 		mod_closure "$dep"
 	done
 	echo "$file"
@@ -103,21 +111,18 @@ for m in $(cat /modules.list); do
 done
 opts=trans=virtio,version=9p2000.L,msize=262144
 if ! mount -t 9p -o $opts,ro root /mnt/root; then
-	echo "VMRUN: cannot mount the host root"
+	echo "VMRUN: cannot mount the root file system"
 	poweroff -f
 fi
 r=/mnt/root
 res=$r/run/results
 mkdir -p /results /repo
-if ! mount -t 9p -o $opts results /results; then
-	echo "VMRUN: cannot mount the results share"
+if ! mount -t 9p -o $opts results /results ||
+	! mount -t 9p -o $opts,ro repo /repo; then
+	echo "VMRUN: cannot mount the results or repository share"
 	poweroff -f
 fi
 . /results/.vmrun.env
-# tmpfs goes over /tmp and /run: a repository there is bound back in.
-case "$VMRUN_REPO" in
-/tmp/* | /run/*) mount -o bind "$r$VMRUN_REPO" /repo ;;
-esac
 mount -t proc proc $r/proc
 mount -t sysfs sys $r/sys
 mount -t devtmpfs dev $r/dev
@@ -131,13 +136,14 @@ ln -sf /proc/self/fd/2 $r/dev/stderr
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs shm $r/dev/shm
 mount -o bind /results $res
-case "$VMRUN_REPO" in
-/tmp/* | /run/*) mkdir -p "$r$VMRUN_REPO" && mount -o bind /repo "$r$VMRUN_REPO" ;;
-esac
+# After the tmpfs mounts: a repository under /tmp or /run shows through.
+mkdir -p "$r$VMRUN_REPO" 2>/dev/null
+mount -o bind /repo "$r$VMRUN_REPO"
 echo "VMRUN: guest up, running $VMRUN_SCRIPT"
 echo started > $res/vm-started
 chroot $r /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 	RESULTS=/run/results KVER="$VMRUN_KVER" REPO="$VMRUN_REPO" \
+	SID_ROOT="$VMRUN_SID_ROOT" \
 	/bin/bash "$VMRUN_SCRIPT"
 status=$?
 dmesg > $res/dmesg.txt
@@ -152,7 +158,7 @@ EOF
 # The initramfs is rebuilt when this script or the kernel's modules
 # (a reinstalled kernel may build in what was a module) are newer than it.
 if [ ! -s "$initramfs" ] || [ "$initramfs" -ot "$0" ] ||
-	[ "$initramfs" -ot "/lib/modules/$kver/modules.dep" ]; then
+	[ "$initramfs" -ot "$root/lib/modules/$kver/modules.dep" ]; then
 	echo "vm-run: building $initramfs"
 	tmp=$(mktemp -d "$out/initramfs.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
@@ -193,6 +199,7 @@ esac
 	printf 'VMRUN_SCRIPT=%q\n' "$guest_script"
 	printf 'VMRUN_KVER=%q\n' "$kver"
 	printf 'VMRUN_REPO=%q\n' "$repo"
+	printf 'VMRUN_SID_ROOT=%q\n' "$("$repo/scripts/sid-root.sh" --dir)"
 } > "$results/.vmrun.env"
 
 monitor=()
@@ -210,7 +217,8 @@ run_qemu() {
 			-nographic -no-reboot -nic none \
 			-kernel "$kernel" -initrd "$initramfs" \
 			-append "console=ttyS0 panic=-1 quiet cryptomgr.notests ${VM_APPEND:-}" \
-			-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+			-virtfs "local,path=${root:-/},mount_tag=root,security_model=none,readonly=on,multidevs=remap" \
+			-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 			-virtfs "local,path=$results,mount_tag=results,security_model=none" \
 			"${monitor[@]}" "$@" < /dev/null 2>&1 &
 		echo $! > "$qemu_pid_file"
