@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/videodev2.h>
+#include <unistd.h>
 
 #define __printf(fmt_arg, first_arg) \
 	__attribute__((__format__(__printf__, fmt_arg, first_arg)))
@@ -111,6 +112,14 @@ struct vlib_pattern {
 };
 
 /* TAP output */
+/* n rounded up to whole pages */
+static inline size_t page_up(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
 void tap_plan(unsigned int n);
 bool tap_ok(bool cond, const char *fmt, ...)
 	__printf(2, 3);

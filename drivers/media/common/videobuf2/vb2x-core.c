@@ -210,9 +210,10 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 		if (memory != VB2X_MEMORY_MMAP)
 			continue;
 		/*
-		 * MMAP memory comes in whole pages and the plane reports all
-		 * of it, so QUERYBUF's length, the mmap size and the size of
-		 * an exported dma-buf (lseek) are one number.
+		 * MMAP memory comes in whole pages. The plane reports the
+		 * length it was created for (REQBUFS: the format's sizeimage,
+		 * CREATE_BUFS: the size asked for), as current videobuf2 does;
+		 * mmap() and an exported dma-buf (lseek) cover the whole pages.
 		 */
 		size = PAGE_ALIGN((unsigned long)sizes[plane]);
 		if (*offset + size > U32_MAX) {
@@ -220,7 +221,6 @@ static struct vb2x_buffer *vb2x_buffer_alloc(struct vb2x_queue *q,
 			vb2x_buffer_free(vb);
 			return ERR_PTR(-ENOMEM);
 		}
-		vb->planes[plane].length = size;
 		mem = q->mem_ops->alloc(q->dev, q->budget, sizes[plane],
 					vb2x_dma_dir(q));
 		if (IS_ERR_OR_NULL(mem)) {
