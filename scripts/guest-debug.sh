@@ -4,7 +4,8 @@
 # guest-debug.sh: the debug kernel's main boot, run inside a guest of the
 # -vxdebug kernel by scripts/debug-tier.sh (which adds the kmemleak scans
 # around it). First the whole guest suite, scripts/guest-check.sh, with
-# its results in $RESULTS as on the stock kernels; then the fuzzers,
+# its results in $RESULTS as on the stock kernels (v4l2-compliance 1.32
+# only, not Debian's 1.22.1 as well); then the fuzzers,
 # scripts/guest-fuzz.sh (vx-fuzz, trinity, nothing left charged, rmmod),
 # with theirs in $RESULTS/fuzz/. check-done is written last, once both
 # ran to the end; scripts/summarize.sh counts it all, and its scan of
@@ -22,7 +23,7 @@ GUEST_NAME=guest-debug
 . "$REPO/scripts/guest-lib.sh"
 
 log "kernel $(uname -r): the guest suite, then the fuzzers"
-bash "$REPO/scripts/guest-check.sh"
+DEBIAN_COMPLIANCE=0 bash "$REPO/scripts/guest-check.sh"
 # guest-check.sh wrote steps.txt and check-done; this boot is done only
 # at the end of this script.
 mv -f "$RESULTS/check-done" "$RESULTS/suite-done" 2> /dev/null

@@ -14,10 +14,12 @@
 #   - each host step, each lint file, each guest step, each display step:
 #     one check;
 #   - the guest finished (check-done marker): one check;
-#   - v4l2-compliance (1.22.1) per node: each "test NAME: OK" line passes;
-#     each fail:/warn: message fails unless it is in
-#     scripts/compliance-skew-<line>.txt (then it is shown as skew) or in
-#     tests/known-failures.txt; a "test NAME: FAIL" line with no fail:
+#   - v4l2-compliance per node, Debian 12's 1.22.1 (compliance-NODE.txt)
+#     and sid's 1.32 (compliance-sid-NODE.txt, which must say it is 1.32:
+#     one check): each "test NAME: OK" line passes; each fail:/warn:
+#     message fails unless it is in tests/known-failures.txt or, for 1.22.1
+#     only, in scripts/compliance-skew-<line>.txt (then it is shown as
+#     skew); a "test NAME: FAIL" line with no fail:
 #     message of its own fails; a promised test (promised_tests below) that
 #     did not run or says "OK (Not Supported)" fails; no Totals line fails,
 #     and so do Totals that disagree with the test lines and warn: lines
@@ -52,8 +54,8 @@ fail() {
 	echo "    FAIL $*"
 }
 
-# kernel_line KVER: 6.1, 6.12, ... (major.minor)
-kernel_line() { echo "$1" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/'; }
+# kernel_line KVER: the name of KVER's line (6.1, 6.12, 7.2, ...)
+kernel_line() { "$repo/scripts/kvers.sh" --line "$1"; }
 
 # known_reason LINE NAME: print the reason when NAME is a known failure.
 known_reason() {
@@ -95,19 +97,27 @@ steps_file() {
 }
 
 # Streaming features we promise (vivid-expbuf.rst, vivid-expbuf-expbuf.rst,
-# vivid-expbuf-dmabuf.rst), as v4l2-compliance 1.22.1 names its tests: on
-# every node a result other than OK (OK (Not Supported), "Cannot test", no
-# line at all) is a failure. 1.22.1 has no test of its own for CREATE_BUFS:
-# it is part of "VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF". USERPTR is promised
-# by the vmalloc allocator only (compliance-dc-* files are dma-contig runs).
+# vivid-expbuf-dmabuf.rst), as each v4l2-compliance version names its
+# tests: on every node a result other than OK (OK (Not Supported), "Cannot
+# test", no line at all) is a failure. 1.22.1 has no streaming test of its
+# own for CREATE_BUFS: it is part of "VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF";
+# 1.32 streams MMAP buffers made by REQBUFS and by CREATE_BUFS. USERPTR is
+# promised by the vmalloc allocator only (compliance-dc-* files are
+# dma-contig runs).
 promised_tests=("VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF" "VIDIOC_EXPBUF"
 	"MMAP (no poll)" "MMAP (select)" "MMAP (epoll)" "DMABUF (no poll)"
 	"DMABUF (select)")
+promised_sid=("VIDIOC_REQBUFS/CREATE_BUFS/QUERYBUF" "VIDIOC_EXPBUF"
+	"CREATE_BUFS maximum buffers"
+	"MMAP (no poll, REQBUFS)" "MMAP (select, REQBUFS)" "MMAP (epoll, REQBUFS)"
+	"MMAP (no poll, CREATE_BUFS)" "MMAP (select, CREATE_BUFS)"
+	"MMAP (epoll, CREATE_BUFS)" "DMABUF (no poll)" "DMABUF (select)")
 promised_userptr=("USERPTR (no poll)" "USERPTR (select)")
 
-# compliance KVER FILE: the checks of one v4l2-compliance 1.22.1 run. Each
-# "test NAME: OK" line passes. A fail: message is a failure unless it is
-# documented skew or a known failure; a "test NAME: FAIL" line whose own
+# compliance KVER FILE: the checks of one v4l2-compliance run (1.22.1, or
+# 1.32 for a compliance-sid-* file). Each "test NAME: OK" line passes. A
+# fail: message is a failure unless it is a known failure or, for 1.22.1,
+# documented skew; a "test NAME: FAIL" line whose own
 # fail: messages (the lines since the previous test line) are all skew or
 # known is explained by them, one with no fail: message at all is a
 # failure. A promised test that is missing or not OK fails. The Totals
@@ -117,17 +127,29 @@ promised_userptr=("USERPTR (no poll)" "USERPTR (select)")
 compliance() {
 	local kver=$1 f=$2 node skewfile totals kind msg n shape l name result
 	local n_ok=0 n_fail=0 n_warn=0 t_total t_ok t_fail t_warn
-	local pend=0 want
+	local pend=0 want version
 	node=${f##*/compliance-}
 	node=${node%.txt}
-	skewfile=$repo/scripts/compliance-skew-$(kernel_line "$kver").txt
+	version=$(grep -a -m1 -o '^v4l2-compliance [0-9.]*' "$f")
+	if [ "${node#sid-}" != "$node" ]; then
+		node=${node#sid-}
+		skewfile=
+		want=("${promised_sid[@]}")
+		if [[ $version == "v4l2-compliance 1.32"* ]]; then
+			pass
+		else
+			fail "$node: sid's v4l2-compliance is not 1.32: ${version:-no version line}"
+		fi
+	else
+		skewfile=$repo/scripts/compliance-skew-$(kernel_line "$kver").txt
+		want=("${promised_tests[@]}")
+	fi
 	totals=$(grep -a -o 'Total for .*' "$f" | tail -n 1)
-	echo "  v4l2-compliance $node: ${totals:-no totals line}"
+	echo "  ${version:-v4l2-compliance} $node: ${totals:-no totals line}"
 	if [ -z "$totals" ]; then
 		fail "v4l2-compliance on $node did not complete (see ${f#"$repo"/})"
 		return
 	fi
-	want=("${promised_tests[@]}")
 	case "$node" in
 	dc-*) ;;
 	*) want+=("${promised_userptr[@]}") ;;
@@ -159,7 +181,8 @@ compliance() {
 		msg=${l#*"$kind": }
 		[ "$kind" = warn ] && n_warn=$((n_warn + 1))
 		[ "$kind" = fail ] && pend=$((pend + 1))
-		if [ -r "$skewfile" ] && grep -qxF -- "$msg" "$skewfile"; then
+		if [ -n "$skewfile" ] && [ -r "$skewfile" ] &&
+			grep -qxF -- "$msg" "$skewfile"; then
 			skew=$((skew + 1))
 			echo "    skew (documented): $kind: $msg"
 		elif ! is_known "$kver" "compliance: $msg"; then
