@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kvers.sh [--check | --root KVER | --line KVER]
+# kvers.sh [--check | --root KVER | --line KVER | --in ROOT]
 #
 # The kernels of the lines in scripts/kernel-lines.txt that can be built
 # for and booted: ROOT/boot/vmlinuz-<ver> and ROOT/lib/modules/<ver>/build
@@ -15,6 +15,7 @@
 #   --line KVER  print the name of KVER's line (6.1, 6.12, 7.2, ...); a
 #                kernel of no line (the debug kernel) is named by its
 #                major.minor
+#   --in ROOT    print every usable kernel of the root file system ROOT
 
 set -euo pipefail
 
@@ -49,6 +50,9 @@ case "${1:-}" in
 "")
 	usable /
 	;;
+--in)
+	usable "${2:?usage: kvers.sh --in ROOT}"
+	;;
 --check)
 	status=0
 	while read -r name re root; do
@@ -80,7 +84,7 @@ case "${1:-}" in
 	fi
 	;;
 *)
-	echo "usage: $0 [--check | --root KVER | --line KVER]" >&2
+	echo "usage: $0 [--check | --root KVER | --line KVER | --in ROOT]" >&2
 	exit 2
 	;;
 esac

@@ -44,15 +44,8 @@ key=$(sha256sum "$self" | cut -c1-12)
 dir=$cache_root/sid-$key
 root=$dir/root
 
-# The kernel version of a root: the one /boot/vmlinuz-* and headers of.
-kver_in() {
-	local f v
-	for f in "$1"/boot/vmlinuz-*; do
-		[ -e "$f" ] || continue
-		v=${f##*/vmlinuz-}
-		[ -d "$1/lib/modules/$v/build" ] && echo "$v"
-	done | sort -V | tail -n 1
-}
+# The kernel version of a root: its newest with an image and headers.
+kver_in() { "$repo/scripts/kvers.sh" --in "$1" | tail -n 1; }
 
 case "${1:-}" in
 --dir)
@@ -92,7 +85,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 start=$(date +%s)
 echo "sid-root: building $root (log $log)"
-{
+(
 	set -x
 	debootstrap --variant=minbase --include="$base" sid "$tmp/root" "$mirror"
 	# sid's Release file is sometimes weeks past its Valid-Until.
@@ -109,7 +102,7 @@ echo "sid-root: building $root (log $log)"
 	rm -f "$tmp/root/usr/sbin/policy-rc.d"
 	# The guests mount over these, and need them to exist.
 	mkdir -p "$tmp/root/run/results" "$tmp/root/dev/pts" "$tmp/root/dev/shm"
-} > "$log" 2>&1 || {
+) > "$log" 2>&1 || {
 	tail -n 20 "$log" >&2
 	echo "sid-root: debootstrap or apt failed, see $log" >&2
 	exit 1
