@@ -54,8 +54,11 @@ wait_for() {
 
 out=$(modprobe videodev 2>&1 && insmod "$REPO/build/$KVER/vivid-expbuf.ko" 2>&1)
 record "display: load videodev and vivid-expbuf" $? "$out"
-out=$(modprobe cirrus 2>&1)
-record "display: load cirrus" $? "$out"
+# The driver is cirrus up to 6.14, cirrus-qemu from 6.15 on (7.2).
+cirrus=cirrus
+modinfo cirrus-qemu > /dev/null 2>&1 && cirrus=cirrus-qemu
+out=$(modprobe "$cirrus" 2>&1)
+record "display: load $cirrus" $? "$out"
 
 node=
 for d in /sys/class/video4linux/video*; do
@@ -64,8 +67,11 @@ done
 card=
 for ((i = 0; i < 50; i++)); do
 	for d in /sys/class/drm/card[0-9]; do
-		[ "$(basename "$(readlink -f "$d/device/driver")")" = cirrus ] &&
-			[ -e "/dev/dri/${d##*/}" ] && card=/dev/dri/${d##*/}
+		case "$(basename "$(readlink -f "$d/device/driver")")" in
+		cirrus*) ;;
+		*) continue ;;
+		esac
+		[ -e "/dev/dri/${d##*/}" ] && card=/dev/dri/${d##*/}
 	done
 	[ -n "$card" ] && break
 	sleep 0.2
